@@ -1,0 +1,208 @@
+"""The application factory: settings, the database, blueprints, Socket.IO."""
+
+import logging
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from apiflask import APIFlask
+from flask import request
+from werkzeug.routing import IntegerConverter
+
+from db import accounts, demo, migrations, tickets
+from db.clock import Clock
+from db.connection import connect
+from web import errors
+from web.database import close_db, db_session
+from web.schemas import ErrorOut
+
+log = logging.getLogger("giliran")
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULTS = {
+    "DATABASE": "instance/mpp.db",
+    "TIMEZONE": "Asia/Jakarta",
+    "ADMIN_PASSWORD": None,
+    "DEMO": False,
+    "PUBLIC_URL": None,
+    "MESSAGE_QUEUE": None,
+    "CLOCK_OFFSET_S": 0.0,
+    "SOCKETIO_ASYNC_MODE": None,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+}
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>`: a positive integer SQLite can hold (bigger ones are 404, not 500)."""
+
+    regex = r"\d{1,18}"
+
+
+class Giliran:
+    """What the running app holds beside Flask: its clock and background work."""
+
+    def __init__(self, app, clock):
+        self.app = app
+        self.clock = clock
+        self.background = []
+        self.stopping = False
+
+    def start_background(self):
+        """Start the workers that live as long as the server (day roll-over)."""
+        from web.events import socketio
+
+        if self.background:
+            return
+        self.background.append(socketio.start_background_task(self._rollover_loop))
+
+    def stop_background(self):
+        """Ask the background workers to stop (SIGTERM)."""
+        self.stopping = True
+
+    def _rollover_loop(self):
+        from web.events import publish, socketio
+
+        # Wakes every few seconds so that displays see yesterday's leftovers
+        # expire soon after midnight even if nobody takes a ticket.
+        while not self.stopping:
+            try:
+                with db_session(self.app) as conn:
+                    with self.app.app_context():
+                        change = tickets.rollover(conn, self.clock)
+                        publish(conn, change)
+            except Exception:
+                log.exception("roll-over check failed")
+            socketio.sleep(5)
+
+
+def _env_config():
+    env = os.environ
+    config = {}
+    mapping = {
+        "MPP_DATABASE": "DATABASE", "MPP_TIMEZONE": "TIMEZONE",
+        "MPP_ADMIN_PASSWORD": "ADMIN_PASSWORD", "MPP_PUBLIC_URL": "PUBLIC_URL",
+        "MPP_MESSAGE_QUEUE": "MESSAGE_QUEUE", "MPP_CLOCK_OFFSET_S": "CLOCK_OFFSET_S",
+    }
+    for var, key in mapping.items():
+        if env.get(var):
+            config[key] = env[var]
+    if env.get("MPP_DEMO") == "1":
+        config["DEMO"] = True
+    if env.get("MPP_SECRET_KEY"):
+        config["SECRET_KEY"] = env["MPP_SECRET_KEY"]
+    return config
+
+
+def _secret_key(db_path):
+    """The session key kept beside the database, made once."""
+    path = Path(db_path).resolve().parent / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(key)
+    tmp.chmod(0o600)
+    try:
+        os.link(tmp, path)  # atomic: a second process starting at once keeps the first key
+    except FileExistsError:
+        pass
+    tmp.unlink()
+    return path.read_text().strip()
+
+
+def prepare_database(app):
+    """Create or upgrade the database; bootstrap the admin and the demo MPP."""
+    clock = app.extensions["giliran"].clock
+    conn = connect(app.config["DATABASE"])
+    try:
+        ran = migrations.migrate(conn)
+        if ran:
+            log.info("applied migrations %s to %s", ran, app.config["DATABASE"])
+        if app.config["ADMIN_PASSWORD"]:
+            accounts.ensure_admin(conn, app.config["ADMIN_PASSWORD"])
+        if app.config["DEMO"]:
+            demo.load(conn, clock, Path(app.config["DATABASE"]).resolve().parent)
+        tickets.rollover(conn, clock)
+    finally:
+        conn.close()
+
+
+def create_app(test_config=None):
+    """Build the Giliran app; `test_config` overrides the environment."""
+    app = APIFlask(
+        __name__, title="Giliran API", version="1.0",
+        spec_path="/api/v1/openapi.json", docs_path=None,
+        template_folder=str(ROOT / "web" / "templates"),
+        static_folder=str(ROOT / "web" / "static"), static_url_path="/static",
+    )
+    app.config.update(DEFAULTS)
+    app.config.update(_env_config())
+    if test_config:
+        app.config.update(test_config)
+    app.config.update(
+        VALIDATION_ERROR_STATUS_CODE=400,
+        VALIDATION_ERROR_SCHEMA=ErrorOut,
+        HTTP_ERROR_SCHEMA=ErrorOut,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="giliran_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=14),
+        JSON_SORT_KEYS=False,
+        SYNC_LOCAL_SPEC=False,
+    )
+    if app.config["DATABASE"] == DEFAULTS["DATABASE"]:
+        app.config["DATABASE"] = str(ROOT / DEFAULTS["DATABASE"])
+    db_path = app.config["DATABASE"]
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(db_path)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.security_schemes = {
+        "BearerAuth": {"type": "http", "scheme": "bearer"},
+        "SessionCookie": {"type": "apiKey", "in": "cookie", "name": "giliran_session"},
+    }
+    clock = Clock(app.config["TIMEZONE"], float(app.config["CLOCK_OFFSET_S"] or 0))
+    app.extensions["giliran"] = Giliran(app, clock)
+    prepare_database(app)
+
+    app.url_map.converters["id"] = IdConverter
+    app.teardown_appcontext(close_db)
+    errors.register(app)
+    app.before_request(_same_origin_writes)
+
+    from admin.api import bp as admin_api
+    from counter.api import bp as counter_api
+    from kiosk.api import bp as kiosk_api
+    from kiosk.pages import bp as kiosk_pages
+    from web.api import bp as core_api
+    from web.auth import bp as auth_api
+
+    for bp in (auth_api, core_api, admin_api, kiosk_api, counter_api, kiosk_pages):
+        app.register_blueprint(bp)
+
+    from web.events import socketio
+
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["MESSAGE_QUEUE"],
+        logger=False, engineio_logger=False,
+    )
+    return app
+
+
+def _same_origin_writes():
+    """CSRF guard: a browser's cross-site write carries a foreign Origin; refuse it.
+
+    Session cookies are also SameSite=Lax, so a cross-site form post carries
+    no session at all; this closes the rest.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+        return errors._respond(403, "cross_origin", "Cross-site requests are not allowed.")
+    return None

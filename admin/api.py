@@ -1,0 +1,133 @@
+"""The admin's API: agencies, services, counters, users, devices, printers."""
+
+from apiflask import APIBlueprint
+
+from db import accounts, catalog
+from db.accounts import _UNSET
+from web.auth import current_actor, requires
+from web.database import clock, get_db
+from web.events import present_counter
+from web.schemas import (AgencyIn, AgencyOut, CounterIn, CounterOut, DeviceCreatedOut, DeviceIn, DeviceOut, DevicePatch,
+                         PrinterIn, PrinterOut, ServiceIn, ServiceOut, UserIn, UserOut)
+
+bp = APIBlueprint("admin_api", __name__, url_prefix="/api/v1", tag="Admin")
+
+ADMIN_ERRORS = {401: "Not logged in", 403: "Not an admin"}
+
+
+@bp.post("/agencies")
+@requires("admin")
+@bp.input(AgencyIn, arg_name="body")
+@bp.output(AgencyOut, status_code=201)
+@bp.doc(summary="Add an agency", responses={**ADMIN_ERRORS, 409: "Code taken"})
+def create_agency(body):
+    return catalog.create_agency(get_db(), body["code"], body["name"], color=body["color"],
+                                 user_id=current_actor().user_id)
+
+
+@bp.get("/agencies")
+@requires("authenticated")
+@bp.output(AgencyOut(many=True))
+@bp.doc(summary="Every agency", responses={401: "Not authenticated"})
+def list_agencies():
+    return catalog.list_agencies(get_db())
+
+
+@bp.post("/services")
+@requires("admin")
+@bp.input(ServiceIn, arg_name="body")
+@bp.output(ServiceOut, status_code=201)
+@bp.doc(summary="Add a service", responses={**ADMIN_ERRORS, 404: "Unknown agency"})
+def create_service(body):
+    return catalog.create_service(
+        get_db(), clock(), body["agency_id"], body["prefix"], body["name"],
+        requirements=body["requirements"], daily_quota=body["daily_quota"],
+        opens_at=body["opens_at"], closes_at=body["closes_at"],
+        target_wait_min=body["target_wait_min"], default_service_s=body["default_service_s"],
+        user_id=current_actor().user_id,
+    )
+
+
+@bp.post("/counters")
+@requires("admin")
+@bp.input(CounterIn, arg_name="body")
+@bp.output(CounterOut, status_code=201)
+@bp.doc(summary="Add a counter", responses={**ADMIN_ERRORS, 404: "Unknown agency",
+                                            409: "Number taken in this agency"})
+def create_counter(body):
+    return present_counter(catalog.create_counter(
+        get_db(), clock(), body["agency_id"], body["number"], body["service_ids"],
+        name=body["name"], user_id=current_actor().user_id,
+    ))
+
+
+@bp.post("/users")
+@requires("admin")
+@bp.input(UserIn, arg_name="body")
+@bp.output(UserOut, status_code=201)
+@bp.doc(summary="Add a person", responses={**ADMIN_ERRORS, 409: "Username taken"})
+def create_user(body):
+    return accounts.create_user(get_db(), body["username"], body["password"], body["role"],
+                                agency_id=body["agency_id"], full_name=body["full_name"],
+                                actor_id=current_actor().user_id)
+
+
+@bp.get("/users")
+@requires("admin")
+@bp.output(UserOut(many=True))
+@bp.doc(summary="Every person", responses=ADMIN_ERRORS)
+def list_users():
+    rows = get_db().execute("SELECT * FROM users ORDER BY id")
+    return [accounts.user_dict(r) for r in rows]
+
+
+@bp.post("/devices")
+@requires("admin")
+@bp.input(DeviceIn, arg_name="body")
+@bp.output(DeviceCreatedOut, status_code=201)
+@bp.doc(summary="Register a kiosk or display; the token is shown only here",
+        responses={**ADMIN_ERRORS, 404: "Unknown printer"})
+def create_device(body):
+    return accounts.create_device(get_db(), body["kind"], body["name"],
+                                  printer_id=body["printer_id"], actor_id=current_actor().user_id)
+
+
+@bp.get("/devices")
+@requires("admin")
+@bp.output(DeviceOut(many=True))
+@bp.doc(summary="Every device", responses=ADMIN_ERRORS)
+def list_devices():
+    return accounts.list_devices(get_db())
+
+
+@bp.patch("/devices/<id:device_id>")
+@requires("admin")
+@bp.input(DevicePatch, arg_name="body")
+@bp.output(DeviceOut)
+@bp.doc(summary="Rename a device, set its printer or its agencies",
+        responses={**ADMIN_ERRORS, 404: "Unknown device or printer"})
+def update_device(device_id, body):
+    return accounts.update_device(
+        get_db(), device_id, name=body.get("name", _UNSET),
+        printer_id=body.get("printer_id", _UNSET), agency_ids=body.get("agency_ids", _UNSET),
+        actor_id=current_actor().user_id,
+    )
+
+
+@bp.post("/printers")
+@requires("admin")
+@bp.input(PrinterIn, arg_name="body")
+@bp.output(PrinterOut, status_code=201)
+@bp.doc(summary="Add a ticket printer", responses=ADMIN_ERRORS)
+def create_printer(body):
+    options = {k: v for k, v in body.items() if k not in ("name", "transport", "paper_mm")}
+    return accounts.create_printer(get_db(), body["name"], body["transport"], options,
+                                   paper_mm=body["paper_mm"], actor_id=current_actor().user_id)
+
+
+@bp.get("/printers")
+@requires("staff")
+@bp.output(PrinterOut(many=True))
+@bp.doc(summary="Every printer and its state", responses={401: "Not logged in", 403: "Not staff"})
+def list_printers():
+    return accounts.list_printers(get_db())

@@ -1,0 +1,304 @@
+"""People, devices, printers and settings: who may do what, and with which hardware."""
+
+import hashlib
+import json
+import re
+import secrets
+import sqlite3
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from db.catalog import _now_iso, audit, get_agency
+from db.connection import write
+from db.errors import Conflict, Invalid, NotFound
+
+ROLES = ("admin", "supervisor", "officer")
+DEVICE_KINDS = ("kiosk", "display")
+TRANSPORTS = ("network", "serial", "usb", "file", "agent")
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
+MIN_PASSWORD = 8
+# A hash that no password matches: checked against when the user is unknown,
+# so a login takes as long for a wrong name as for a wrong password.
+_DUMMY_HASH = generate_password_hash("giliran-no-such-user")
+
+
+# -- users ---------------------------------------------------------------------
+
+
+def user_dict(row):
+    """A user as the API shows it: never the password hash."""
+    return {"id": row["id"], "username": row["username"], "role": row["role"],
+            "agency_id": row["agency_id"], "full_name": row["full_name"],
+            "active": bool(row["active"])}
+
+
+def get_user(conn, user_id):
+    """One user row by id, or None."""
+    return conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+
+
+def authenticate(conn, username, password):
+    """The active user with these credentials, or None."""
+    row = conn.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+    if row is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(row["password_hash"], password) or not row["active"]:
+        return None
+    return row
+
+
+def _create_user(conn, username, password, role, agency_id, full_name, actor_id):
+    fields = {}
+    if not USERNAME_RE.match(username or ""):
+        fields["username"] = "3-40 letters, digits, '.', '-' or '_'."
+    if len(password or "") < MIN_PASSWORD:
+        fields["password"] = f"At least {MIN_PASSWORD} characters."
+    if role not in ROLES:
+        fields["role"] = f"One of: {', '.join(ROLES)}."
+    elif role != "admin" and agency_id is None:
+        fields["agency_id"] = "Officers and supervisors belong to an agency."
+    if fields:
+        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    if agency_id is not None:
+        get_agency(conn, agency_id)
+    try:
+        row = conn.execute(
+            "INSERT INTO users (username, password_hash, role, agency_id, full_name, active, created_at) "
+            "VALUES (?, ?, ?, ?, ?, 1, ?) RETURNING *",
+            (username, generate_password_hash(password), role, agency_id, full_name, _now_iso()),
+        ).fetchone()
+    except sqlite3.IntegrityError:
+        raise Conflict("username_taken", f"The username {username} is taken.",
+                       {"username": "Already taken."})
+    audit(conn, "user.create", f"user:{row['id']}", {"username": username, "role": role,
+                                                     "agency_id": agency_id}, user_id=actor_id)
+    return user_dict(row)
+
+
+def create_user(conn, username, password, role, *, agency_id=None, full_name=None, actor_id=None):
+    """Add a person who logs in; the password is stored hashed."""
+    return write(conn, _create_user, username, password, role, agency_id, full_name, actor_id)
+
+
+def ensure_admin(conn, password):
+    """Create user `admin` with this password if no such user exists (MPP_ADMIN_PASSWORD)."""
+    if conn.execute("SELECT 1 FROM users WHERE username = 'admin'").fetchone():
+        return False
+    try:
+        create_user(conn, "admin", password, "admin")
+    except Conflict:
+        return False  # another process created it first
+    return True
+
+
+# -- devices -------------------------------------------------------------------
+
+
+def hash_token(token):
+    """Tokens are long random strings, so a fast hash stores them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def device_dict(row):
+    """A device as the API shows it: never its token."""
+    config = json.loads(row["config"] or "{}")
+    return {"id": row["id"], "kind": row["kind"], "name": row["name"],
+            "printer_id": row["printer_id"], "active": bool(row["active"]),
+            "agency_ids": config.get("agency_ids")}
+
+
+def get_device(conn, device_id):
+    """One device row by id."""
+    row = conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
+    if row is None:
+        raise NotFound("device_not_found", "No device with that id.")
+    return row
+
+
+def device_by_token(conn, token):
+    """The active device holding this token, or None."""
+    if not token:
+        return None
+    row = conn.execute(
+        "SELECT * FROM devices WHERE token_hash = ? AND active = 1", (hash_token(token),)
+    ).fetchone()
+    return row
+
+
+def _check_printer(conn, printer_id):
+    if printer_id is not None and not conn.execute(
+        "SELECT 1 FROM printers WHERE id = ?", (printer_id,)
+    ).fetchone():
+        raise NotFound("printer_not_found", "No printer with that id.",
+                       {"printer_id": "Unknown printer."})
+
+
+def _create_device(conn, kind, name, printer_id, token, actor_id):
+    fields = {}
+    if kind not in DEVICE_KINDS:
+        fields["kind"] = f"One of: {', '.join(DEVICE_KINDS)}."
+    if not (name or "").strip():
+        fields["name"] = "Required."
+    if fields:
+        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    _check_printer(conn, printer_id)
+    row = conn.execute(
+        "INSERT INTO devices (kind, name, token_hash, printer_id, config, active, created_at) "
+        "VALUES (?, ?, ?, ?, '{}', 1, ?) RETURNING *",
+        (kind, name.strip(), hash_token(token), printer_id, _now_iso()),
+    ).fetchone()
+    audit(conn, "device.create", f"device:{row['id']}", {"kind": kind, "name": name},
+          user_id=actor_id)
+    return row
+
+
+def create_device(conn, kind, name, *, printer_id=None, actor_id=None):
+    """Register a kiosk or display; returns the device with its token, shown only now."""
+    token = secrets.token_urlsafe(32)
+    row = write(conn, _create_device, kind, name, printer_id, token, actor_id)
+    return {**device_dict(row), "token": token}
+
+
+_UNSET = object()
+
+
+def _update_device(conn, device_id, name, printer_id, agency_ids, actor_id):
+    row = get_device(conn, device_id)
+    changes = {}
+    if name is not _UNSET:
+        if not (name or "").strip():
+            raise Invalid("validation_error", "Some fields are not valid.", {"name": "Required."})
+        changes["name"] = name.strip()
+    if printer_id is not _UNSET:
+        _check_printer(conn, printer_id)
+        changes["printer_id"] = printer_id
+    if agency_ids is not _UNSET:
+        for aid in agency_ids or []:
+            get_agency(conn, aid)
+        config = json.loads(row["config"] or "{}")
+        config["agency_ids"] = agency_ids
+        changes["config"] = json.dumps(config)
+    if changes:
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        conn.execute(f"UPDATE devices SET {sets} WHERE id = ?", (*changes.values(), device_id))
+        audit(conn, "device.update", f"device:{device_id}",
+              {k: v for k, v in changes.items()}, user_id=actor_id)
+    return get_device(conn, device_id)
+
+
+def update_device(conn, device_id, *, name=_UNSET, printer_id=_UNSET, agency_ids=_UNSET,
+                  actor_id=None):
+    """Rename a device, attach or detach its printer, or limit a display to some agencies."""
+    return device_dict(write(conn, _update_device, device_id, name, printer_id, agency_ids, actor_id))
+
+
+def list_devices(conn):
+    """Every device."""
+    return [device_dict(r) for r in conn.execute("SELECT * FROM devices ORDER BY id")]
+
+
+def touch_device(conn, device_id, ts):
+    """Remember when a device was last seen (best effort, outside any transaction)."""
+    try:
+        conn.execute("UPDATE devices SET last_seen_ts = ? WHERE id = ?", (ts, device_id))
+    except sqlite3.OperationalError:
+        pass  # busy: the next request will record it
+
+
+# -- printers ------------------------------------------------------------------
+
+
+PRINTER_FIELDS = {
+    "network": {"host": str, "port": int},
+    "serial": {"device": str, "baudrate": int},
+    "usb": {"vendor_id": int, "product_id": int},
+    "file": {"path": str},
+    "agent": {},
+}
+
+
+def printer_dict(row):
+    """A printer as the API shows it."""
+    return {"id": row["id"], "name": row["name"], "transport": row["transport"],
+            "config": json.loads(row["config"] or "{}"), "paper_mm": row["paper_mm"],
+            "status": row["status"], "status_detail": row["status_detail"]}
+
+
+def _printer_config(transport, options):
+    fields = {}
+    config = {}
+    for key, kind in PRINTER_FIELDS[transport].items():
+        value = options.get(key)
+        if transport == "network" and key == "port" and value is None:
+            value = 9100
+        if transport == "serial" and key == "baudrate" and value is None:
+            value = 9600
+        if value is None or value == "":
+            fields[key] = "Required."
+        elif kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            fields[key] = "Must be an integer."
+        elif kind is str and not isinstance(value, str):
+            fields[key] = "Must be a string."
+        else:
+            config[key] = value
+    if transport == "network" and "port" in config and not 1 <= config["port"] <= 65535:
+        fields["port"] = "1 to 65535."
+    return config, fields
+
+
+def _create_printer(conn, name, transport, options, paper_mm, actor_id):
+    fields = {}
+    if not (name or "").strip():
+        fields["name"] = "Required."
+    if transport not in TRANSPORTS:
+        fields["transport"] = f"One of: {', '.join(TRANSPORTS)}."
+        config = {}
+    else:
+        config, more = _printer_config(transport, options)
+        fields.update(more)
+    if paper_mm not in (58, 80):
+        fields["paper_mm"] = "58 or 80."
+    if fields:
+        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    row = conn.execute(
+        "INSERT INTO printers (name, transport, config, paper_mm, status, created_at) "
+        "VALUES (?, ?, ?, ?, 'unknown', ?) RETURNING *",
+        (name.strip(), transport, json.dumps(config), paper_mm, _now_iso()),
+    ).fetchone()
+    audit(conn, "printer.create", f"printer:{row['id']}",
+          {"name": name, "transport": transport, "config": config}, user_id=actor_id)
+    return printer_dict(row)
+
+
+def create_printer(conn, name, transport, options, *, paper_mm=80, actor_id=None):
+    """Add a ticket printer with its transport's settings."""
+    return write(conn, _create_printer, name, transport, options, paper_mm, actor_id)
+
+
+def list_printers(conn):
+    """Every printer with its last known state."""
+    return [printer_dict(r) for r in conn.execute("SELECT * FROM printers ORDER BY id")]
+
+
+# -- settings ------------------------------------------------------------------
+
+
+def get_setting(conn, key, default=None):
+    """A JSON setting, or the default."""
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return default if row is None else json.loads(row[0])
+
+
+def _set_setting(conn, key, value, actor_id):
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, json.dumps(value, ensure_ascii=False)),
+    )
+    audit(conn, "setting.set", f"setting:{key}", {"value": value}, user_id=actor_id)
+
+
+def set_setting(conn, key, value, *, actor_id=None):
+    """Store a JSON setting, audited."""
+    write(conn, _set_setting, key, value, actor_id)

@@ -1,0 +1,257 @@
+"""Agencies, services and counters: what the MPP offers and where."""
+
+import json
+import re
+import sqlite3
+
+from db.clock import parse_hhmm, utc_iso
+from db.connection import write
+from db.errors import Conflict, Invalid, NotFound
+
+PREFIX_RE = re.compile(r"^[A-Z]{1,3}$")
+AGENCY_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def _now_iso():
+    import time
+
+    return utc_iso(time.time())
+
+
+def audit(conn, action, target, data=None, *, user_id=None, device_id=None, ts=None):
+    """Record who did what in the audit log (inside the caller's transaction)."""
+    import time
+
+    conn.execute(
+        "INSERT INTO audit_log (ts, user_id, device_id, action, target, data) VALUES (?, ?, ?, ?, ?, ?)",
+        (ts or time.time(), user_id, device_id, action, target,
+         json.dumps(data, ensure_ascii=False) if data is not None else None),
+    )
+
+
+# -- agencies ------------------------------------------------------------------
+
+
+def agency_dict(row):
+    """An agency as the API shows it."""
+    return {"id": row["id"], "code": row["code"], "name": row["name"],
+            "color": row["color"], "active": bool(row["active"])}
+
+
+def list_agencies(conn):
+    """Every active agency, in display order."""
+    rows = conn.execute("SELECT * FROM agencies WHERE active = 1 ORDER BY sort, name, id")
+    return [agency_dict(r) for r in rows]
+
+
+def get_agency(conn, agency_id):
+    """One agency by id."""
+    row = conn.execute("SELECT * FROM agencies WHERE id = ?", (agency_id,)).fetchone()
+    if row is None:
+        raise NotFound("agency_not_found", "No agency with that id.", {"agency_id": "Unknown agency."})
+    return row
+
+
+def _create_agency(conn, code, name, color, user_id):
+    code = code.strip()
+    name = name.strip()
+    if not AGENCY_CODE_RE.match(code):
+        raise Invalid("invalid_code", "The agency code is not valid.",
+                      {"code": "1-32 letters, digits, '-' or '_'."})
+    if not name:
+        raise Invalid("invalid_name", "The agency needs a name.", {"name": "Required."})
+    if conn.execute("SELECT 1 FROM agencies WHERE code = ?", (code,)).fetchone():
+        raise Conflict("code_taken", f"An agency with code {code} already exists.",
+                       {"code": "Already taken."})
+    row = conn.execute(
+        "INSERT INTO agencies (code, name, color, sort, active, created_at) "
+        "VALUES (?, ?, ?, 0, 1, ?) RETURNING *",
+        (code, name, color, _now_iso()),
+    ).fetchone()
+    audit(conn, "agency.create", f"agency:{row['id']}", {"code": code, "name": name}, user_id=user_id)
+    return agency_dict(row)
+
+
+def create_agency(conn, code, name, *, color=None, user_id=None):
+    """Add an agency (Dukcapil, Imigrasi ...)."""
+    return write(conn, _create_agency, code, name, color, user_id)
+
+
+# -- services ------------------------------------------------------------------
+
+
+def get_service(conn, service_id):
+    """One service row by id."""
+    row = conn.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone()
+    if row is None:
+        raise NotFound("service_not_found", "No service with that id.",
+                       {"service_id": "Unknown service."})
+    return row
+
+
+def service_open(service, local_now):
+    """(is_open, reason) of a service at a local time; reason completes 'closed ...'."""
+    if not service["active"]:
+        return False, "(not active)"
+    minute = local_now.hour * 60 + local_now.minute
+    opens, closes = service["opens_at"], service["closes_at"]
+    if opens and minute < parse_hhmm(opens):
+        return False, f"until {opens}"
+    if closes and minute >= parse_hhmm(closes):
+        return False, f"since {closes}"
+    return True, ""
+
+
+def service_dict(conn, clock, row, waiting=None, issued_today=None):
+    """A service as the API shows it, with today's live figures."""
+    from db import tickets
+
+    now = clock.ts()
+    day = clock.service_day(now)
+    if waiting is None:
+        waiting = tickets.waiting_count(conn, row["id"])
+    if issued_today is None:
+        seq = conn.execute(
+            "SELECT last_seq FROM sequences WHERE service_id = ? AND service_day = ?",
+            (row["id"], day),
+        ).fetchone()
+        issued_today = seq[0] if seq else 0
+    is_open, reason = service_open(row, clock.local(now))
+    quota = row["daily_quota"]
+    quota_left = None if quota is None else max(0, quota - issued_today)
+    return {
+        "id": row["id"],
+        "agency_id": row["agency_id"],
+        "prefix": row["prefix"],
+        "name": row["name"],
+        "requirements": row["requirements"] or "",
+        "daily_quota": quota,
+        "opens_at": row["opens_at"],
+        "closes_at": row["closes_at"],
+        "target_wait_min": row["target_wait_min"],
+        "is_open": is_open and quota_left != 0,
+        "closed_reason": None if is_open else ("inactive" if not row["active"] else "hours"),
+        "waiting": waiting,
+        "issued_today": issued_today,
+        "quota_left": quota_left,
+        "estimated_wait_s": tickets.estimate_wait_s(conn, row, waiting, day),
+        "open_counters": tickets.open_counters_for(conn, row["id"]),
+    }
+
+
+def list_services(conn, clock, agency_id=None):
+    """Every active service (of one agency, if given) with today's live figures."""
+    from db import tickets
+
+    if agency_id is None:
+        rows = conn.execute("SELECT * FROM services WHERE active = 1 ORDER BY agency_id, sort, prefix, id")
+    else:
+        rows = conn.execute(
+            "SELECT * FROM services WHERE active = 1 AND agency_id = ? ORDER BY sort, prefix, id",
+            (agency_id,),
+        )
+    rows = rows.fetchall()
+    counts = tickets.waiting_counts(conn)
+    day = clock.service_day()
+    issued = dict(conn.execute(
+        "SELECT service_id, last_seq FROM sequences WHERE service_day = ?", (day,)
+    ).fetchall())
+    return [service_dict(conn, clock, r, counts.get(r["id"], 0), issued.get(r["id"], 0)) for r in rows]
+
+
+def _check_hours(opens_at, closes_at, fields):
+    for name, value in (("opens_at", opens_at), ("closes_at", closes_at)):
+        if value is None:
+            continue
+        try:
+            parse_hhmm(value)
+        except (ValueError, AttributeError):
+            fields[name] = "Use HH:MM, e.g. 08:00."
+    if opens_at and closes_at and not fields and parse_hhmm(opens_at) >= parse_hhmm(closes_at):
+        fields["closes_at"] = "Must be after opens_at."
+
+
+def _create_service(conn, agency_id, prefix, name, requirements, daily_quota, opens_at,
+                    closes_at, target_wait_min, default_service_s, user_id):
+    fields = {}
+    prefix = (prefix or "").strip().upper()
+    name = (name or "").strip()
+    if not PREFIX_RE.match(prefix):
+        fields["prefix"] = "1 to 3 letters A-Z."
+    if not name:
+        fields["name"] = "Required."
+    if daily_quota is not None and daily_quota < 1:
+        fields["daily_quota"] = "At least 1, or leave it out for no quota."
+    if target_wait_min is not None and target_wait_min < 1:
+        fields["target_wait_min"] = "At least 1 minute."
+    if default_service_s is not None and default_service_s < 1:
+        fields["default_service_s"] = "At least 1 second."
+    _check_hours(opens_at, closes_at, fields)
+    if fields:
+        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    get_agency(conn, agency_id)
+    row = conn.execute(
+        """INSERT INTO services (agency_id, prefix, name, requirements, daily_quota, opens_at,
+               closes_at, target_wait_min, default_service_s, active, sort, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, ?) RETURNING *""",
+        (agency_id, prefix, name, requirements or "", daily_quota, opens_at, closes_at,
+         target_wait_min or 15, default_service_s or 300, _now_iso()),
+    ).fetchone()
+    audit(conn, "service.create", f"service:{row['id']}",
+          {"prefix": prefix, "name": name, "agency_id": agency_id}, user_id=user_id)
+    return row
+
+
+def create_service(conn, clock, agency_id, prefix, name, *, requirements="", daily_quota=None,
+                   opens_at=None, closes_at=None, target_wait_min=None, default_service_s=None,
+                   user_id=None):
+    """Add a service of an agency; its prefix starts every ticket number."""
+    row = write(conn, _create_service, agency_id, prefix, name, requirements, daily_quota,
+                opens_at, closes_at, target_wait_min, default_service_s, user_id)
+    return service_dict(conn, clock, row)
+
+
+# -- counters ------------------------------------------------------------------
+
+
+def _create_counter(conn, agency_id, number, name, service_ids, user_id):
+    get_agency(conn, agency_id)
+    fields = {}
+    if number < 1:
+        fields["number"] = "At least 1."
+    service_ids = list(dict.fromkeys(service_ids))
+    if not service_ids:
+        fields["service_ids"] = "A counter serves at least one service."
+    for sid in service_ids:
+        row = conn.execute("SELECT agency_id FROM services WHERE id = ?", (sid,)).fetchone()
+        if row is None:
+            fields["service_ids"] = f"Unknown service {sid}."
+        elif row[0] != agency_id:
+            fields["service_ids"] = f"Service {sid} belongs to another agency."
+    if fields:
+        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    try:
+        row = conn.execute(
+            "INSERT INTO counters (agency_id, number, name, state, created_at) "
+            "VALUES (?, ?, ?, 'closed', ?) RETURNING id",
+            (agency_id, number, name or f"Loket {number}", _now_iso()),
+        ).fetchone()
+    except sqlite3.IntegrityError:
+        raise Conflict("counter_number_taken",
+                       f"This agency already has a counter number {number}.",
+                       {"number": "Already taken in this agency."})
+    conn.executemany(
+        "INSERT INTO counter_services (counter_id, service_id) VALUES (?, ?)",
+        [(row[0], sid) for sid in service_ids],
+    )
+    audit(conn, "counter.create", f"counter:{row[0]}",
+          {"number": number, "service_ids": service_ids}, user_id=user_id)
+    return row[0]
+
+
+def create_counter(conn, clock, agency_id, number, service_ids, *, name=None, user_id=None):
+    """Add a counter (loket) of an agency, serving some of its services."""
+    from db import tickets
+
+    counter_id = write(conn, _create_counter, agency_id, number, name, service_ids, user_id)
+    return tickets.counter_dict(conn, clock, counter_id)

@@ -1,0 +1,103 @@
+"""The SQLite connection: WAL, foreign keys, and the one way to write.
+
+Every write in Giliran goes through `write(conn, fn)`: it opens a
+`BEGIN IMMEDIATE` transaction (so the write lock is taken up front and two
+processes can never interleave), runs `fn(conn)`, and commits. If another
+process holds the lock, it waits in short cooperative sleeps (which yield to
+other greenlets under gevent, instead of blocking the whole worker inside
+SQLite's own busy handler) until `busy_wait_s` is spent, then raises
+`DatabaseBusy`, which the API answers with 503.
+"""
+
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from db.errors import DatabaseBusy, DatabaseUnavailable
+
+# SQLite's own busy handler blocks the calling thread (the whole gevent hub),
+# so it is kept short; the longer wait happens in write() with time.sleep.
+SQLITE_BUSY_TIMEOUT_MS = 50
+DEFAULT_BUSY_WAIT_S = 5.0
+
+
+def connect(path, *, synchronous="FULL"):
+    """Open a connection to the database file with Giliran's pragmas."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # FULL: a power cut must not lose a ticket that a kiosk has shown.
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    return conn
+
+
+def enable_wal(conn):
+    """Switch the file to write-ahead logging (persistent, done once at start)."""
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    return mode
+
+
+def _is_busy(exc):
+    msg = str(exc).lower()
+    return "locked" in msg or "busy" in msg
+
+
+@contextmanager
+def transaction(conn, busy_wait_s=DEFAULT_BUSY_WAIT_S):
+    """A `BEGIN IMMEDIATE` transaction, waiting cooperatively for the lock."""
+    deadline = time.monotonic() + busy_wait_s
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise DatabaseUnavailable(str(exc)) from exc
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy() from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        _commit(conn, deadline)
+
+
+def _commit(conn, deadline):
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("COMMIT")
+            return
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc) and time.monotonic() < deadline:
+                time.sleep(pause)
+                pause = min(pause * 2, 0.1)
+                continue
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            if _is_busy(exc):
+                raise DatabaseBusy() from exc
+            raise DatabaseUnavailable(str(exc)) from exc
+
+
+def write(conn, fn, *args, **kwargs):
+    """Run `fn(conn, *args, **kwargs)` inside one write transaction; return its result."""
+    try:
+        with transaction(conn):
+            return fn(conn, *args, **kwargs)
+    except sqlite3.OperationalError as exc:
+        # Disk full, read-only file, I/O error: the transaction rolled back.
+        if _is_busy(exc):
+            raise DatabaseBusy() from exc
+        raise DatabaseUnavailable(str(exc)) from exc

@@ -1,0 +1,163 @@
+"""Numbered schema migrations, applied at start.
+
+An existing database is upgraded in place, never recreated: each migration
+runs once, inside its own transaction, and is recorded in `migrations`.
+Add a new function to MIGRATIONS; never edit one that has shipped.
+"""
+
+import sqlite_utils
+
+from db.clock import utc_iso
+from db.connection import enable_wal, transaction
+
+
+def _m001_initial(db):
+    """Agencies, services, counters, people, devices, printers, tickets, events."""
+    db["settings"].create({"key": str, "value": str}, pk="key")
+    db["agencies"].create(
+        {"id": int, "code": str, "name": str, "color": str, "logo": str,
+         "sort": int, "active": int, "created_at": str},
+        pk="id", not_null={"code", "name"}, defaults={"active": 1, "sort": 0},
+    )
+    db["agencies"].create_index(["code"], unique=True)
+    db["services"].create(
+        {"id": int, "agency_id": int, "prefix": str, "name": str, "requirements": str,
+         "daily_quota": int, "opens_at": str, "closes_at": str, "target_wait_min": int,
+         "default_service_s": int, "active": int, "sort": int, "created_at": str},
+        pk="id", not_null={"agency_id", "prefix", "name"},
+        foreign_keys=[("agency_id", "agencies", "id")],
+        defaults={"active": 1, "target_wait_min": 15, "default_service_s": 300,
+                  "requirements": "", "sort": 0},
+    )
+    db["services"].create_index(["agency_id"])
+    db["users"].create(
+        {"id": int, "username": str, "password_hash": str, "role": str, "agency_id": int,
+         "full_name": str, "active": int, "created_at": str},
+        pk="id", not_null={"username", "password_hash", "role"},
+        foreign_keys=[("agency_id", "agencies", "id")], defaults={"active": 1},
+    )
+    db["users"].create_index(["username"], unique=True)
+    db["printers"].create(
+        {"id": int, "name": str, "transport": str, "config": str, "paper_mm": int,
+         "status": str, "status_detail": str, "status_ts": float, "created_at": str},
+        pk="id", not_null={"name", "transport"},
+        defaults={"config": "{}", "paper_mm": 80, "status": "unknown"},
+    )
+    db["devices"].create(
+        {"id": int, "kind": str, "name": str, "token_hash": str, "printer_id": int,
+         "config": str, "active": int, "last_seen_ts": float, "created_at": str},
+        pk="id", not_null={"kind", "name", "token_hash"},
+        foreign_keys=[("printer_id", "printers", "id")],
+        defaults={"active": 1, "config": "{}"},
+    )
+    db["devices"].create_index(["token_hash"], unique=True)
+    db["sequences"].create(
+        {"service_id": int, "service_day": str, "last_seq": int},
+        pk=("service_id", "service_day"), foreign_keys=[("service_id", "services", "id")],
+    )
+    db["counters"].create(
+        {"id": int, "agency_id": int, "number": int, "name": str, "state": str,
+         "pause_reason": str, "ticket_id": int, "user_id": int, "state_ts": float,
+         "created_at": str},
+        pk="id", not_null={"agency_id", "number", "state"},
+        foreign_keys=[("agency_id", "agencies", "id"), ("user_id", "users", "id")],
+        defaults={"state": "closed"},
+    )
+    db["counters"].create_index(["agency_id", "number"], unique=True)
+    db["counter_services"].create(
+        {"counter_id": int, "service_id": int}, pk=("counter_id", "service_id"),
+        foreign_keys=[("counter_id", "counters", "id"), ("service_id", "services", "id")],
+    )
+    db["counter_services"].create_index(["service_id"])
+    db["tickets"].create(
+        {"id": int, "code": str, "service_id": int, "service_day": str, "seq": int,
+         "number": str, "priority": int, "priority_kind": str, "status": str,
+         "issued_ts": float, "queue_ts": float, "called_ts": float, "started_ts": float,
+         "finished_ts": float, "counter_id": int, "call_count": int,
+         "issued_by_device": int, "issued_by_user": int, "idempotency_key": str,
+         "print_status": str, "origin_service_id": int},
+        pk="id",
+        not_null={"code", "service_id", "service_day", "seq", "number", "status",
+                  "issued_ts", "queue_ts"},
+        foreign_keys=[("service_id", "services", "id"), ("counter_id", "counters", "id"),
+                      ("issued_by_device", "devices", "id"), ("issued_by_user", "users", "id")],
+        defaults={"priority": 0, "call_count": 0, "print_status": "none"},
+    )
+    db["tickets"].create_index(["code"], unique=True)
+    db["tickets"].create_index(["service_id", "service_day", "seq"], unique=True)
+    db["tickets"].create_index(["idempotency_key"], unique=True)
+    # The queue: what call-next reads, in the order it reads it.
+    db["tickets"].create_index(["status", "service_id", "priority", "queue_ts"])
+    db["tickets"].create_index(["service_day", "status"])
+    db["ticket_events"].create(
+        {"id": int, "ticket_id": int, "ts": float, "event": str, "service_id": int,
+         "counter_id": int, "user_id": int, "device_id": int, "data": str},
+        pk="id", not_null={"ticket_id", "ts", "event"},
+        foreign_keys=[("ticket_id", "tickets", "id")],
+    )
+    db["ticket_events"].create_index(["ticket_id"])
+    db["ticket_events"].create_index(["ts"])
+    db["counter_events"].create(
+        {"id": int, "counter_id": int, "ts": float, "event": str, "reason": str,
+         "user_id": int},
+        pk="id", not_null={"counter_id", "ts", "event"},
+        foreign_keys=[("counter_id", "counters", "id")],
+    )
+    db["counter_events"].create_index(["counter_id", "ts"])
+    db["print_jobs"].create(
+        {"id": int, "ticket_id": int, "printer_id": int, "device_id": int, "status": str,
+         "attempts": int, "error": str, "payload": str, "created_ts": float,
+         "next_try_ts": float, "done_ts": float},
+        pk="id", not_null={"printer_id", "status", "created_ts"},
+        foreign_keys=[("ticket_id", "tickets", "id"), ("printer_id", "printers", "id")],
+        defaults={"status": "pending", "attempts": 0},
+    )
+    db["print_jobs"].create_index(["status", "next_try_ts"])
+    db["print_jobs"].create_index(["ticket_id"])
+    db["audit_log"].create(
+        {"id": int, "ts": float, "user_id": int, "device_id": int, "action": str,
+         "target": str, "data": str},
+        pk="id", not_null={"ts", "action"},
+    )
+    db["audit_log"].create_index(["ts"])
+
+
+MIGRATIONS = [
+    (1, "initial", _m001_initial),
+]
+
+
+def applied(conn):
+    """The ids of the migrations already applied to this database."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS migrations (id INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
+    )
+    return {row[0] for row in conn.execute("SELECT id FROM migrations")}
+
+
+def migrate(conn, upto=None, now_ts=None):
+    """Apply every pending migration (or those up to `upto`); return the ids applied."""
+    import time
+
+    enable_wal(conn)
+    done = applied(conn)
+    ran = []
+    for number, name, fn in MIGRATIONS:
+        if number in done or (upto is not None and number > upto):
+            continue
+        with transaction(conn, busy_wait_s=30):
+            # Another process may have migrated while we waited for the lock.
+            if conn.execute("SELECT 1 FROM migrations WHERE id = ?", (number,)).fetchone():
+                continue
+            fn(sqlite_utils.Database(conn))
+            conn.execute(
+                "INSERT INTO migrations (id, name, applied_at) VALUES (?, ?, ?)",
+                (number, name, utc_iso(now_ts or time.time())),
+            )
+        ran.append(number)
+    return ran
+
+
+def latest():
+    """The number of the newest migration."""
+    return MIGRATIONS[-1][0]

@@ -1,0 +1,667 @@
+"""The queue engine: the only code that writes tickets.
+
+Each public function is one `BEGIN IMMEDIATE` transaction (through
+`db.connection.write`) and returns a `Change`: the plain data the surfaces
+need to answer and to publish events once the transaction has committed.
+Nothing here knows about Flask, sockets or printers.
+"""
+
+import json
+import secrets
+import statistics
+from dataclasses import dataclass, field
+
+from db import catalog
+from db.connection import write
+from db.errors import Conflict, Invalid, NotFound
+
+PRIORITY_KINDS = ("lansia", "disabilitas", "ibu_hamil", "balita")
+STATUSES = ("waiting", "called", "serving", "done", "no_show", "cancelled", "expired")
+# The rolling median of service times uses today's latest finished tickets;
+# below MIN_SAMPLES the service's configured default stands in.
+MEDIAN_WINDOW = 20
+MIN_SAMPLES = 3
+RECENT_CALLS = 10
+
+
+@dataclass
+class Change:
+    """What one engine call changed: the answer, and what to publish after commit."""
+
+    ticket: dict | None = None
+    counter: dict | None = None
+    queues: dict = field(default_factory=dict)  # service_id -> waiting count
+    call: dict | None = None
+    tickets: list = field(default_factory=list)  # other tickets whose state changed
+    counters: list = field(default_factory=list)  # other counters whose state changed
+    print_job_id: int | None = None
+    replayed: bool = False  # an idempotent retry: nothing new happened
+
+
+# -- reading ---------------------------------------------------------------
+
+
+def waiting_count(conn, service_id):
+    """How many tickets wait in a service right now."""
+    return conn.execute(
+        "SELECT count(*) FROM tickets WHERE status = 'waiting' AND service_id = ?",
+        (service_id,),
+    ).fetchone()[0]
+
+
+def waiting_counts(conn):
+    """{service_id: waiting} for every active service (zeros included)."""
+    counts = {row[0]: 0 for row in conn.execute("SELECT id FROM services WHERE active = 1")}
+    for sid, n in conn.execute(
+        "SELECT service_id, count(*) FROM tickets WHERE status = 'waiting' GROUP BY service_id"
+    ):
+        counts[sid] = n
+    return counts
+
+
+def _ahead(conn, row):
+    """Waiting tickets of the same service that call-next takes before this one."""
+    return conn.execute(
+        """SELECT count(*) FROM tickets
+           WHERE status = 'waiting' AND service_id = :sid AND id != :id
+             AND (priority > :p OR (priority = :p AND (queue_ts < :q OR (queue_ts = :q AND id < :id))))""",
+        {"sid": row["service_id"], "id": row["id"], "p": row["priority"], "q": row["queue_ts"]},
+    ).fetchone()[0]
+
+
+def service_time_s(conn, service, day):
+    """Rolling median of today's call-to-finish times, or the configured default."""
+    rows = conn.execute(
+        """SELECT finished_ts - called_ts FROM tickets
+           WHERE service_id = ? AND service_day = ? AND status = 'done'
+             AND called_ts IS NOT NULL AND finished_ts IS NOT NULL
+           ORDER BY finished_ts DESC LIMIT ?""",
+        (service["id"], day, MEDIAN_WINDOW),
+    ).fetchall()
+    if len(rows) < MIN_SAMPLES:
+        return float(service["default_service_s"] or 300)
+    return float(statistics.median(r[0] for r in rows))
+
+
+def open_counters_for(conn, service_id):
+    """How many open (or paused) counters serve a service."""
+    return conn.execute(
+        """SELECT count(*) FROM counters c JOIN counter_services cs ON cs.counter_id = c.id
+           WHERE cs.service_id = ? AND c.state != 'closed'""",
+        (service_id,),
+    ).fetchone()[0]
+
+
+def estimate_wait_s(conn, service, ahead, day):
+    """Estimated wait: ahead / open counters (at least one) x median service time."""
+    per_ticket = service_time_s(conn, service, day)
+    counters = max(1, open_counters_for(conn, service["id"]))
+    return int(round(ahead / counters * per_ticket))
+
+
+def ticket_dict(conn, clock, row):
+    """A ticket as the API shows it (without `tracking_url`, which the web adds)."""
+    ahead = 0
+    estimate = 0
+    if row["status"] == "waiting":
+        ahead = _ahead(conn, row)
+        service = catalog.get_service(conn, row["service_id"])
+        estimate = estimate_wait_s(conn, service, ahead, row["service_day"])
+    return {
+        "id": row["id"],
+        "code": row["code"],
+        "number": row["number"],
+        "service_id": row["service_id"],
+        "status": row["status"],
+        "priority": bool(row["priority"]),
+        "priority_kind": row["priority_kind"],
+        "issued_at": clock.iso(row["issued_ts"]),
+        "called_at": clock.iso(row["called_ts"]),
+        "started_at": clock.iso(row["started_ts"]),
+        "finished_at": clock.iso(row["finished_ts"]),
+        "counter_id": row["counter_id"],
+        "call_count": row["call_count"],
+        "ahead": ahead,
+        "estimated_wait_s": estimate,
+        "print_status": row["print_status"],
+        "service_day": row["service_day"],
+    }
+
+
+def _row(conn, ticket_id):
+    row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+    if row is None:
+        raise NotFound("ticket_not_found", "No ticket with that id.")
+    return row
+
+
+def get_ticket(conn, clock, ticket_id):
+    """One ticket by id."""
+    return ticket_dict(conn, clock, _row(conn, ticket_id))
+
+
+def get_ticket_by_code(conn, clock, code):
+    """One ticket by its unguessable code."""
+    row = conn.execute("SELECT * FROM tickets WHERE code = ?", (code,)).fetchone()
+    if row is None:
+        raise NotFound("ticket_not_found", "No ticket with that code.")
+    return ticket_dict(conn, clock, row)
+
+
+def waiting_list(conn, clock, service_ids, limit=200):
+    """The waiting tickets of some services, in the order call-next takes them."""
+    if not service_ids:
+        return []
+    marks = ",".join("?" * len(service_ids))
+    rows = conn.execute(
+        f"""SELECT * FROM tickets WHERE status = 'waiting' AND service_id IN ({marks})
+            ORDER BY priority DESC, queue_ts, id LIMIT ?""",
+        (*service_ids, limit),
+    ).fetchall()
+    return [
+        {"id": r["id"], "number": r["number"], "service_id": r["service_id"],
+         "priority": bool(r["priority"]), "priority_kind": r["priority_kind"],
+         "issued_at": clock.iso(r["issued_ts"]), "call_count": r["call_count"]}
+        for r in rows
+    ]
+
+
+def counter_dict(conn, clock, counter_id):
+    """A counter as the API shows it, with the ticket it holds."""
+    row = conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone()
+    if row is None:
+        raise NotFound("counter_not_found", "No counter with that id.")
+    return _counter_from_row(conn, clock, row)
+
+
+def _counter_from_row(conn, clock, row):
+    service_ids = [
+        r[0] for r in conn.execute(
+            "SELECT service_id FROM counter_services WHERE counter_id = ? ORDER BY service_id",
+            (row["id"],),
+        )
+    ]
+    ticket = get_ticket(conn, clock, row["ticket_id"]) if row["ticket_id"] else None
+    return {
+        "id": row["id"],
+        "agency_id": row["agency_id"],
+        "number": row["number"],
+        "name": row["name"],
+        "service_ids": service_ids,
+        "state": row["state"],
+        "pause_reason": row["pause_reason"],
+        "user_id": row["user_id"],
+        "since": clock.iso(row["state_ts"]),
+        "ticket": ticket,
+    }
+
+
+def list_counters(conn, clock, agency_id=None):
+    """Every counter (of one agency, if given), ordered by number."""
+    if agency_id is None:
+        rows = conn.execute("SELECT * FROM counters ORDER BY number, id").fetchall()
+    else:
+        rows = conn.execute(
+            "SELECT * FROM counters WHERE agency_id = ? ORDER BY number, id", (agency_id,)
+        ).fetchall()
+    return [_counter_from_row(conn, clock, r) for r in rows]
+
+
+def recent_calls(conn, clock, limit=RECENT_CALLS, agency_ids=None):
+    """Today's latest calls and recalls, newest first."""
+    day = clock.service_day()
+    params = [day]
+    where = ""
+    if agency_ids is not None:
+        if not agency_ids:
+            return []
+        where = f"AND s.agency_id IN ({','.join('?' * len(agency_ids))})"
+        params += list(agency_ids)
+    rows = conn.execute(
+        f"""SELECT e.ticket_id, e.ts, e.event, e.counter_id, t.number, t.service_id,
+                   c.number AS counter_number
+            FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+            JOIN services s ON s.id = t.service_id
+            LEFT JOIN counters c ON c.id = e.counter_id
+            WHERE e.event IN ('called', 'recalled') AND t.service_day = ? {where}
+            ORDER BY e.id DESC LIMIT ?""",
+        (*params, limit),
+    ).fetchall()
+    return [
+        {"ticket_id": r["ticket_id"], "number": r["number"], "service_id": r["service_id"],
+         "counter_id": r["counter_id"], "counter_number": r["counter_number"],
+         "recall": r["event"] == "recalled", "called_at": clock.iso(r["ts"])}
+        for r in rows
+    ]
+
+
+# -- the service day -----------------------------------------------------------
+
+
+def _ensure_day(conn, clock):
+    """Roll over to today's service day if that has not happened yet."""
+    day = clock.service_day()
+    row = conn.execute("SELECT value FROM settings WHERE key = 'service_day'").fetchone()
+    if row is not None and json.loads(row[0]) == day:
+        return None
+    change = _rollover(conn, clock, day)
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES ('service_day', ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (json.dumps(day),),
+    )
+    return change
+
+
+def _rollover(conn, clock, day):
+    now = clock.ts()
+    expired = conn.execute(
+        """UPDATE tickets SET status = 'expired'
+           WHERE status IN ('waiting', 'called') AND service_day < ?
+           RETURNING id, service_id, counter_id""",
+        (day,),
+    ).fetchall()
+    change = Change()
+    if not expired:
+        return change
+    conn.executemany(
+        "INSERT INTO ticket_events (ticket_id, ts, event, service_id, counter_id) VALUES (?, ?, 'expired', ?, ?)",
+        [(r["id"], now, r["service_id"], r["counter_id"]) for r in expired],
+    )
+    # Counters that still held a called ticket from yesterday are free again.
+    freed = conn.execute(
+        """UPDATE counters SET ticket_id = NULL
+           WHERE ticket_id IN (SELECT id FROM tickets WHERE status = 'expired' AND service_day < ?)
+           RETURNING id""",
+        (day,),
+    ).fetchall()
+    for sid in {r["service_id"] for r in expired}:
+        change.queues[sid] = waiting_count(conn, sid)
+    change.counters = [counter_dict(conn, clock, r["id"]) for r in freed]
+    return change
+
+
+def rollover(conn, clock):
+    """Start the service day if it has not started: expire yesterday's leftovers."""
+    return write(conn, _ensure_day, clock) or Change()
+
+
+# -- issuing -------------------------------------------------------------------
+
+
+def _issue(conn, clock, service_id, priority_kind, device_id, user_id, idempotency_key,
+           printer_id, job_payload):
+    _ensure_day(conn, clock)
+    if idempotency_key:
+        row = conn.execute(
+            "SELECT * FROM tickets WHERE idempotency_key = ?", (idempotency_key,)
+        ).fetchone()
+        if row is not None:
+            return Change(ticket=ticket_dict(conn, clock, row), replayed=True)
+    service = catalog.get_service(conn, service_id)
+    now = clock.ts()
+    day = clock.service_day(now)
+    is_open, reason = catalog.service_open(service, clock.local(now))
+    if not is_open:
+        raise Conflict("service_closed", f"The service {service['name']} is closed {reason}.")
+    seq = conn.execute(
+        """INSERT INTO sequences (service_id, service_day, last_seq) VALUES (?, ?, 1)
+           ON CONFLICT (service_id, service_day) DO UPDATE SET last_seq = last_seq + 1
+           RETURNING last_seq""",
+        (service_id, day),
+    ).fetchone()[0]
+    quota = service["daily_quota"]
+    if quota is not None and seq > quota:
+        # Raising rolls the sequence back: no gap is left behind.
+        raise Conflict(
+            "quota_exhausted",
+            f"Today's quota of {quota} tickets for {service['name']} is used up.",
+        )
+    if priority_kind is not None and priority_kind not in PRIORITY_KINDS:
+        raise Invalid("invalid_priority", "Unknown priority kind.",
+                      {"priority": f"One of: {', '.join(PRIORITY_KINDS)}."})
+    number = f"{service['prefix']}{seq:03d}"
+    row = conn.execute(
+        """INSERT INTO tickets (code, service_id, service_day, seq, number, priority,
+               priority_kind, status, issued_ts, queue_ts, issued_by_device, issued_by_user,
+               idempotency_key, print_status, origin_service_id, call_count)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?, 0)
+           RETURNING *""",
+        (secrets.token_urlsafe(12), service_id, day, seq, number,
+         1 if priority_kind else 0, priority_kind, now, now, device_id, user_id,
+         idempotency_key, "pending" if printer_id else "none", service_id),
+    ).fetchone()
+    _event(conn, row["id"], now, "issued", service_id, None, user_id, device_id,
+           {"priority": priority_kind} if priority_kind else None)
+    change = Change()
+    if printer_id:
+        change.print_job_id = conn.execute(
+            """INSERT INTO print_jobs (ticket_id, printer_id, device_id, status, attempts,
+                   payload, created_ts, next_try_ts)
+               VALUES (?, ?, ?, 'pending', 0, ?, ?, ?) RETURNING id""",
+            (row["id"], printer_id, device_id, json.dumps(job_payload or {}), now, now),
+        ).fetchone()[0]
+    change.ticket = ticket_dict(conn, clock, row)
+    change.queues = {service_id: waiting_count(conn, service_id)}
+    return change
+
+
+def issue(conn, clock, service_id, *, priority_kind=None, device_id=None, user_id=None,
+          idempotency_key=None, printer_id=None, job_payload=None):
+    """Issue the service's next number today; with a printer, spool its print job too.
+
+    A repeated `idempotency_key` returns the ticket it issued before, unchanged.
+    """
+    return write(conn, _issue, clock, service_id, priority_kind, device_id, user_id,
+                 idempotency_key, printer_id, job_payload)
+
+
+# -- at the counter ------------------------------------------------------------
+
+
+def _event(conn, ticket_id, ts, event, service_id, counter_id, user_id=None, device_id=None,
+           data=None):
+    conn.execute(
+        """INSERT INTO ticket_events (ticket_id, ts, event, service_id, counter_id, user_id,
+               device_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        (ticket_id, ts, event, service_id, counter_id, user_id, device_id,
+         json.dumps(data) if data else None),
+    )
+
+
+def _counter_row(conn, counter_id):
+    row = conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone()
+    if row is None:
+        raise NotFound("counter_not_found", "No counter with that id.")
+    return row
+
+
+def _require_open(counter):
+    if counter["state"] == "closed":
+        raise Conflict("counter_closed", f"Counter {counter['number']} is closed; open it first.")
+
+
+def _held_ticket(conn, counter, allowed):
+    """The ticket the counter holds, which must be in one of `allowed` states."""
+    _require_open(counter)
+    if not counter["ticket_id"]:
+        raise Conflict("no_ticket", f"Counter {counter['number']} holds no ticket.")
+    row = _row(conn, counter["ticket_id"])
+    if row["status"] not in allowed:
+        raise Conflict(
+            "invalid_transition",
+            f"Ticket {row['number']} is {row['status']}; this needs it {' or '.join(allowed)}.",
+        )
+    return row
+
+
+def _call_change(conn, clock, row, counter, recall):
+    call = {
+        "ticket_id": row["id"], "number": row["number"], "service_id": row["service_id"],
+        "counter_id": counter["id"], "counter_number": counter["number"],
+        "recall": recall, "called_at": clock.iso(clock.ts()),
+    }
+    return Change(
+        ticket=ticket_dict(conn, clock, row),
+        counter=counter_dict(conn, clock, counter["id"]),
+        queues={row["service_id"]: waiting_count(conn, row["service_id"])},
+        call=call,
+    )
+
+
+def _take(conn, clock, counter, ticket_id, user_id, now):
+    """Mark a waiting/no-show ticket called at the counter (the guarded update)."""
+    row = conn.execute(
+        """UPDATE tickets SET status = 'called', counter_id = ?, called_ts = ?,
+               call_count = call_count + 1, started_ts = NULL
+           WHERE id = ? AND status IN ('waiting', 'no_show') RETURNING *""",
+        (counter["id"], now, ticket_id),
+    ).fetchone()
+    conn.execute(
+        "UPDATE counters SET ticket_id = ?, state = 'open', pause_reason = NULL, "
+        "state_ts = CASE WHEN state = 'open' THEN state_ts ELSE ? END WHERE id = ?",
+        (ticket_id, now, counter["id"]),
+    )
+    _event(conn, ticket_id, now, "called", row["service_id"], counter["id"], user_id)
+    return row
+
+
+def _finish_held(conn, clock, counter, user_id, now):
+    row = _held_ticket(conn, counter, ("called", "serving"))
+    done = conn.execute(
+        """UPDATE tickets SET status = 'done', finished_ts = ?,
+               started_ts = coalesce(started_ts, ?) WHERE id = ? RETURNING *""",
+        (now, now, row["id"]),
+    ).fetchone()
+    conn.execute("UPDATE counters SET ticket_id = NULL WHERE id = ?", (counter["id"],))
+    _event(conn, row["id"], now, "finished", row["service_id"], counter["id"], user_id)
+    return done
+
+
+def _call_next(conn, clock, counter_id, user_id, finish_current):
+    _ensure_day(conn, clock)
+    counter = _counter_row(conn, counter_id)
+    _require_open(counter)
+    now = clock.ts()
+    finished = None
+    if counter["ticket_id"]:
+        if not finish_current:
+            held = _row(conn, counter["ticket_id"])
+            raise Conflict(
+                "counter_busy",
+                f"Counter {counter['number']} still holds ticket {held['number']}; "
+                "finish it, mark it no-show or transfer it first.",
+            )
+        finished = _finish_held(conn, clock, counter, user_id, now)
+        counter = _counter_row(conn, counter_id)
+    nxt = conn.execute(
+        """SELECT t.id FROM tickets t JOIN counter_services cs ON cs.service_id = t.service_id
+           WHERE cs.counter_id = ? AND t.status = 'waiting'
+           ORDER BY t.priority DESC, t.queue_ts, t.id LIMIT 1""",
+        (counter_id,),
+    ).fetchone()
+    if nxt is None:
+        change = Change(counter=counter_dict(conn, clock, counter_id))
+    else:
+        row = _take(conn, clock, counter, nxt[0], user_id, now)
+        change = _call_change(conn, clock, row, counter, recall=False)
+    if finished is not None:
+        change.tickets.append(ticket_dict(conn, clock, finished))
+    return change
+
+
+def call_next(conn, clock, counter_id, *, user_id=None, finish_current=False):
+    """Call the counter's next ticket: priority first, then the earliest in line.
+
+    `change.ticket` is None when nothing waits.
+    """
+    return write(conn, _call_next, clock, counter_id, user_id, finish_current)
+
+
+def _call_ticket(conn, clock, counter_id, ticket_id, user_id):
+    _ensure_day(conn, clock)
+    counter = _counter_row(conn, counter_id)
+    _require_open(counter)
+    if counter["ticket_id"]:
+        raise Conflict("counter_busy", f"Counter {counter['number']} already holds a ticket.")
+    row = _row(conn, ticket_id)
+    service = catalog.get_service(conn, row["service_id"])
+    if service["agency_id"] != counter["agency_id"]:
+        raise Conflict("wrong_agency", f"Ticket {row['number']} belongs to another agency.")
+    if row["status"] not in ("waiting", "no_show") or row["service_day"] != clock.service_day():
+        raise Conflict(
+            "invalid_transition",
+            f"Ticket {row['number']} is {row['status']}; only a waiting or no-show ticket "
+            "of today can be called out of turn.",
+        )
+    row = _take(conn, clock, counter, ticket_id, user_id, clock.ts())
+    return _call_change(conn, clock, row, counter, recall=False)
+
+
+def call_ticket(conn, clock, counter_id, ticket_id, *, user_id=None):
+    """Call one waiting or no-show ticket out of turn (a latecomer)."""
+    return write(conn, _call_ticket, clock, counter_id, ticket_id, user_id)
+
+
+def _recall(conn, clock, counter_id, user_id):
+    counter = _counter_row(conn, counter_id)
+    row = _held_ticket(conn, counter, ("called",))
+    now = clock.ts()
+    row = conn.execute(
+        "UPDATE tickets SET call_count = call_count + 1 WHERE id = ? RETURNING *", (row["id"],)
+    ).fetchone()
+    _event(conn, row["id"], now, "recalled", row["service_id"], counter_id, user_id)
+    return _call_change(conn, clock, row, counter, recall=True)
+
+
+def recall(conn, clock, counter_id, *, user_id=None):
+    """Announce the counter's called ticket again."""
+    return write(conn, _recall, clock, counter_id, user_id)
+
+
+def _start(conn, clock, counter_id, user_id):
+    counter = _counter_row(conn, counter_id)
+    row = _held_ticket(conn, counter, ("called",))
+    now = clock.ts()
+    row = conn.execute(
+        "UPDATE tickets SET status = 'serving', started_ts = ? WHERE id = ? RETURNING *",
+        (now, row["id"]),
+    ).fetchone()
+    _event(conn, row["id"], now, "started", row["service_id"], counter_id, user_id)
+    return Change(ticket=ticket_dict(conn, clock, row), counter=counter_dict(conn, clock, counter_id))
+
+
+def start(conn, clock, counter_id, *, user_id=None):
+    """The citizen has arrived at the counter: the ticket is now being served."""
+    return write(conn, _start, clock, counter_id, user_id)
+
+
+def _finish(conn, clock, counter_id, user_id):
+    counter = _counter_row(conn, counter_id)
+    row = _finish_held(conn, clock, counter, user_id, clock.ts())
+    return Change(ticket=ticket_dict(conn, clock, row), counter=counter_dict(conn, clock, counter_id))
+
+
+def finish(conn, clock, counter_id, *, user_id=None):
+    """The service is done; the counter is free."""
+    return write(conn, _finish, clock, counter_id, user_id)
+
+
+def _no_show(conn, clock, counter_id, user_id, min_calls, min_wait_s):
+    counter = _counter_row(conn, counter_id)
+    row = _held_ticket(conn, counter, ("called",))
+    now = clock.ts()
+    if row["call_count"] < min_calls:
+        raise Conflict(
+            "too_early", f"Call ticket {row['number']} at least {min_calls} times before a no-show."
+        )
+    if row["called_ts"] is not None and now - row["called_ts"] < min_wait_s:
+        raise Conflict(
+            "too_early", f"Wait at least {min_wait_s} seconds after the call before a no-show."
+        )
+    row = conn.execute(
+        "UPDATE tickets SET status = 'no_show', finished_ts = ? WHERE id = ? RETURNING *",
+        (now, row["id"]),
+    ).fetchone()
+    conn.execute("UPDATE counters SET ticket_id = NULL WHERE id = ?", (counter_id,))
+    _event(conn, row["id"], now, "no_show", row["service_id"], counter_id, user_id)
+    return Change(ticket=ticket_dict(conn, clock, row), counter=counter_dict(conn, clock, counter_id))
+
+
+def no_show(conn, clock, counter_id, *, user_id=None, min_calls=0, min_wait_s=0):
+    """The citizen did not come: release the counter, keep the ticket callable later."""
+    return write(conn, _no_show, clock, counter_id, user_id, min_calls, min_wait_s)
+
+
+def _transfer(conn, clock, counter_id, service_id, position, user_id):
+    if position not in ("first", "last"):
+        raise Invalid("invalid_position", "Position must be first or last.",
+                      {"position": "Must be first or last."})
+    counter = _counter_row(conn, counter_id)
+    row = _held_ticket(conn, counter, ("called", "serving"))
+    target = catalog.get_service(conn, service_id)
+    if not target["active"]:
+        raise Conflict("service_inactive", f"The service {target['name']} is not active.")
+    now = clock.ts()
+    if position == "first":
+        head = conn.execute(
+            "SELECT min(queue_ts) FROM tickets WHERE status = 'waiting' AND service_id = ?",
+            (service_id,),
+        ).fetchone()[0]
+        queue_ts = min(head - 1, now) if head is not None else now
+    else:
+        queue_ts = now
+    moved = conn.execute(
+        """UPDATE tickets SET status = 'waiting', service_id = ?, queue_ts = ?, counter_id = NULL,
+               called_ts = NULL, started_ts = NULL, call_count = 0
+           WHERE id = ? RETURNING *""",
+        (service_id, queue_ts, row["id"]),
+    ).fetchone()
+    conn.execute("UPDATE counters SET ticket_id = NULL WHERE id = ?", (counter_id,))
+    _event(conn, row["id"], now, "transferred", service_id, counter_id, user_id,
+           data={"from_service_id": row["service_id"], "to_service_id": service_id,
+                 "position": position})
+    queues = {service_id: waiting_count(conn, service_id)}
+    queues[row["service_id"]] = waiting_count(conn, row["service_id"])
+    return Change(ticket=ticket_dict(conn, clock, moved),
+                  counter=counter_dict(conn, clock, counter_id), queues=queues)
+
+
+def transfer(conn, clock, counter_id, service_id, position, *, user_id=None):
+    """Send the counter's ticket to another service's line, first or last; number kept."""
+    return write(conn, _transfer, clock, counter_id, service_id, position, user_id)
+
+
+# -- the counter itself --------------------------------------------------------
+
+
+def _counter_event(conn, counter_id, now, event, reason, user_id):
+    conn.execute(
+        "INSERT INTO counter_events (counter_id, ts, event, reason, user_id) VALUES (?, ?, ?, ?, ?)",
+        (counter_id, now, event, reason, user_id),
+    )
+
+
+def _set_state(conn, clock, counter_id, state, reason, user_id):
+    _ensure_day(conn, clock)
+    counter = _counter_row(conn, counter_id)
+    now = clock.ts()
+    if state == "closed" and counter["ticket_id"]:
+        held = _row(conn, counter["ticket_id"])
+        raise Conflict(
+            "counter_busy",
+            f"Counter {counter['number']} still holds ticket {held['number']}; "
+            "finish, no-show or transfer it before closing.",
+        )
+    if state == "paused" and counter["state"] == "closed":
+        raise Conflict("counter_closed", f"Counter {counter['number']} is closed.")
+    if state == "open" and counter["state"] == "open":
+        return Change(counter=counter_dict(conn, clock, counter_id))  # already open: no-op
+    conn.execute(
+        "UPDATE counters SET state = ?, pause_reason = ?, state_ts = ?, "
+        "user_id = CASE WHEN ? = 'closed' THEN NULL ELSE coalesce(?, user_id) END WHERE id = ?",
+        (state, reason if state == "paused" else None, now, state, user_id, counter_id),
+    )
+    _counter_event(conn, counter_id, now, state, reason, user_id)
+    change = Change(counter=counter_dict(conn, clock, counter_id))
+    for sid in change.counter["service_ids"]:
+        change.queues[sid] = waiting_count(conn, sid)
+    return change
+
+
+def open_counter(conn, clock, counter_id, *, user_id=None):
+    """Open the counter (or resume it from a pause)."""
+    return write(conn, _set_state, clock, counter_id, "open", None, user_id)
+
+
+def close_counter(conn, clock, counter_id, *, user_id=None):
+    """Close the counter; refused while it holds a ticket."""
+    return write(conn, _set_state, clock, counter_id, "closed", None, user_id)
+
+
+def pause_counter(conn, clock, counter_id, reason, *, user_id=None):
+    """Pause an open counter with a reason (istirahat, sholat, gangguan sistem...)."""
+    if not reason or not str(reason).strip():
+        raise Invalid("invalid_reason", "A pause needs a reason.", {"reason": "Required."})
+    return write(conn, _set_state, clock, counter_id, "paused", str(reason).strip()[:100],
+                 user_id)

@@ -1,0 +1,152 @@
+"""Live events over Socket.IO: who hears what, the snapshot, and publishing.
+
+`publish(conn, change)` is the one dispatcher of side effects after a
+commit: routes call it with the `Change` an engine function returned, so an
+event is never sent for a write that rolled back.
+
+Rooms: each client joins exactly one room per agency it may see, so no event
+reaches a client twice.
+- `staff:all` (admins), `staff:<agency>` (supervisors, officers)
+- `display:all`, `display:<agency>` (displays and kiosks, limited by the device's agencies)
+- `ticket:<id>` (a tracking page)
+"""
+
+import json
+
+from flask import current_app, request, session, url_for
+from flask_socketio import SocketIO, join_room
+
+from db import catalog, tickets
+from web.auth import actor_from
+from web.database import db_session
+
+socketio = SocketIO()
+
+
+# -- presenting ----------------------------------------------------------------
+
+
+def tracking_url(code):
+    """The citizen's page for a ticket, absolute where the server knows its address."""
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        return base.rstrip("/") + f"/t/{code}"
+    try:
+        return url_for("kiosk_pages.track", code=code, _external=True)
+    except RuntimeError:
+        return f"/t/{code}"
+
+
+def present_ticket(ticket):
+    """A ticket with its tracking URL, as every answer and event carries it."""
+    if ticket is None:
+        return None
+    return {**ticket, "tracking_url": tracking_url(ticket["code"])}
+
+
+def present_counter(counter):
+    """A counter with its ticket presented."""
+    if counter is None:
+        return None
+    return {**counter, "ticket": present_ticket(counter["ticket"])}
+
+
+# -- rooms ---------------------------------------------------------------------
+
+
+def _service_agency(conn, service_id, cache):
+    if service_id not in cache:
+        cache[service_id] = catalog.get_service(conn, service_id)["agency_id"]
+    return cache[service_id]
+
+
+def _rooms(agency_id, staff=True, display=True):
+    rooms = []
+    if staff:
+        rooms += ["staff:all", f"staff:{agency_id}"]
+    if display:
+        rooms += ["display:all", f"display:{agency_id}"]
+    return rooms
+
+
+def publish(conn, change):
+    """Send the events of a committed change to the rooms that may see them."""
+    if change is None or change.replayed:
+        return
+    agencies = {}
+    emit = socketio.emit
+    if change.call is not None:
+        aid = _service_agency(conn, change.call["service_id"], agencies)
+        emit("ticket_called", change.call, to=_rooms(aid) + [f"ticket:{change.call['ticket_id']}"])
+    for ticket in ([change.ticket] if change.ticket else []) + list(change.tickets):
+        aid = _service_agency(conn, ticket["service_id"], agencies)
+        emit("ticket_changed", present_ticket(ticket),
+             to=_rooms(aid, display=False) + [f"ticket:{ticket['id']}"])
+    for service_id, waiting in change.queues.items():
+        aid = _service_agency(conn, service_id, agencies)
+        emit("queue_changed", {"service_id": service_id, "waiting": waiting}, to=_rooms(aid))
+    for counter in ([change.counter] if change.counter else []) + list(change.counters):
+        emit("counter_changed", present_counter(counter), to=_rooms(counter["agency_id"]))
+
+
+def publish_all(conn, changes):
+    """Publish several changes in order."""
+    for change in changes:
+        publish(conn, change)
+
+
+# -- connecting ----------------------------------------------------------------
+
+
+def snapshot(conn, clock, agency_ids=None):
+    """What a staff or display client needs to be whole: queues, counters, recent calls."""
+    services = catalog.list_services(conn, clock)
+    counters = tickets.list_counters(conn, clock)
+    if agency_ids is not None:
+        services = [s for s in services if s["agency_id"] in agency_ids]
+        counters = [c for c in counters if c["agency_id"] in agency_ids]
+    return {
+        "services": services,
+        "counters": [present_counter(c) for c in counters],
+        "recent_calls": tickets.recent_calls(conn, clock, agency_ids=agency_ids),
+        "service_day": clock.service_day(),
+    }
+
+
+def _device_agencies(device):
+    ids = json.loads(device["config"] or "{}").get("agency_ids")
+    return ids or None
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    auth = auth if isinstance(auth, dict) else {}
+    clock = current_app.extensions["giliran"].clock
+    with db_session() as conn:
+        code = auth.get("ticket")
+        if isinstance(code, str) and code:
+            try:
+                ticket = tickets.get_ticket_by_code(conn, clock, code)
+            except Exception:
+                raise ConnectionRefusedError("unknown_ticket")
+            join_room(f"ticket:{ticket['id']}")
+            socketio.emit("snapshot", present_ticket(ticket), to=request.sid)
+            return True
+        token = auth.get("token")
+        token = token if isinstance(token, str) and token else None
+        actor = actor_from(conn, token=token, user_id=None if token else session.get("uid"))
+        if actor is None or actor.kind is None:
+            raise ConnectionRefusedError("not_authenticated")
+        if actor.kind == "device":
+            agency_ids = _device_agencies(actor.row)
+            for room in ([f"display:{a}" for a in agency_ids] if agency_ids else ["display:all"]):
+                join_room(room)
+            join_room(f"device:{actor.id}")
+        elif actor.role == "admin":
+            agency_ids = None
+            join_room("staff:all")
+        else:
+            agency_ids = [actor.agency_id]
+            join_room(f"staff:{actor.agency_id}")
+        socketio.emit("snapshot", snapshot(conn, clock, agency_ids), to=request.sid)
+    return True

@@ -1,0 +1,281 @@
+"""Request and response schemas: validation and the OpenAPI document from one source.
+
+Unknown fields in a request are ignored (clients may send more than we
+read); wrong types, missing fields and out-of-range values are 400 with a
+message per field.
+"""
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Dict, Integer, List, Nested, Raw, String
+from apiflask.validators import Length, OneOf, Range
+from marshmallow import EXCLUDE, ValidationError
+
+from db.accounts import DEVICE_KINDS, ROLES, TRANSPORTS
+from db.tickets import PRIORITY_KINDS, STATUSES
+
+ID = Range(min=1, max=2**62)
+
+
+def Id(**kw):
+    return Integer(strict=True, validate=ID, **kw)
+
+
+def Text(max_len, **kw):
+    return String(validate=Length(max=max_len), **kw)
+
+
+class In(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+# -- inputs --------------------------------------------------------------------
+
+
+class LoginIn(In):
+    username = String(required=True, validate=Length(min=1, max=100))
+    password = String(required=True, validate=Length(min=1, max=200))
+
+
+class AgencyIn(In):
+    code = String(required=True, validate=Length(min=1, max=32))
+    name = String(required=True, validate=Length(min=1, max=200))
+    color = String(load_default=None, allow_none=True, validate=Length(max=20))
+
+
+HHMM = {"pattern": r"^\d{2}:\d{2}$", "example": "08:00"}
+
+
+class ServiceIn(In):
+    agency_id = Id(required=True)
+    prefix = String(required=True, validate=Length(min=1, max=3), metadata={"example": "A"})
+    name = String(required=True, validate=Length(min=1, max=200))
+    requirements = Text(2000, load_default="")
+    daily_quota = Integer(strict=True, load_default=None, allow_none=True,
+                          validate=Range(min=1, max=100000))
+    opens_at = String(load_default=None, allow_none=True, validate=Length(max=5), metadata=HHMM)
+    closes_at = String(load_default=None, allow_none=True, validate=Length(max=5), metadata=HHMM)
+    target_wait_min = Integer(strict=True, load_default=None, allow_none=True,
+                              validate=Range(min=1, max=1440))
+    default_service_s = Integer(strict=True, load_default=None, allow_none=True,
+                                validate=Range(min=1, max=86400))
+
+
+class CounterIn(In):
+    agency_id = Id(required=True)
+    number = Integer(strict=True, required=True, validate=Range(min=1, max=9999))
+    name = String(load_default=None, allow_none=True, validate=Length(max=100))
+    service_ids = List(Id(), required=True, validate=Length(min=1, max=100))
+
+
+class UserIn(In):
+    username = String(required=True, validate=Length(min=1, max=100))
+    password = String(required=True, validate=Length(min=1, max=200))
+    role = String(required=True, validate=OneOf(ROLES))
+    agency_id = Id(load_default=None, allow_none=True)
+    full_name = String(load_default=None, allow_none=True, validate=Length(max=200))
+
+
+class DeviceIn(In):
+    kind = String(required=True, validate=OneOf(DEVICE_KINDS))
+    name = String(required=True, validate=Length(min=1, max=100))
+    printer_id = Id(load_default=None, allow_none=True)
+
+
+class DevicePatch(In):
+    name = String(validate=Length(min=1, max=100))
+    printer_id = Id(allow_none=True)
+    agency_ids = List(Id(), allow_none=True, validate=Length(max=100))
+
+
+class PrinterIn(In):
+    name = String(required=True, validate=Length(min=1, max=100))
+    transport = String(required=True, validate=OneOf(TRANSPORTS))
+    paper_mm = Integer(strict=True, load_default=80, validate=OneOf([58, 80]))
+    host = String(validate=Length(min=1, max=255))
+    port = Integer(strict=True, validate=Range(min=1, max=65535))
+    device = String(validate=Length(min=1, max=255))
+    baudrate = Integer(strict=True, validate=OneOf([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]))
+    vendor_id = Integer(strict=True, validate=Range(min=0, max=0xFFFF))
+    product_id = Integer(strict=True, validate=Range(min=0, max=0xFFFF))
+    path = String(validate=Length(min=1, max=1000))
+
+
+class PriorityField(Raw):
+    """`true`/`false`, or a priority kind: lansia, disabilitas, ibu_hamil, balita, lainnya."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is True:
+            return "lainnya"
+        if value is False or value is None:
+            return None
+        if isinstance(value, str) and value in PRIORITY_KINDS:
+            return value
+        raise ValidationError(f"true, false or one of: {', '.join(PRIORITY_KINDS)}.")
+
+    def _jsonschema_type_mapping(self):
+        return {"oneOf": [{"type": "boolean"}, {"type": "string", "enum": list(PRIORITY_KINDS)}]}
+
+
+class TicketIn(In):
+    service_id = Id(required=True)
+    priority = PriorityField(load_default=None, allow_none=True,
+                             metadata={"oneOf": [{"type": "boolean"},
+                                                 {"type": "string", "enum": list(PRIORITY_KINDS)}]})
+
+
+class CallNextIn(In):
+    finish_current = Boolean(load_default=False)
+
+
+class CallIn(In):
+    ticket_id = Id(required=True)
+
+
+class TransferIn(In):
+    service_id = Id(required=True)
+    position = String(load_default="last", validate=OneOf(["first", "last"]))
+
+
+class PauseIn(In):
+    reason = String(required=True, validate=Length(min=1, max=100))
+
+
+class PrintJobQuery(In):
+    ticket_id = Id(required=True)
+
+
+# -- outputs -------------------------------------------------------------------
+
+
+class AgencyOut(Schema):
+    id = Integer()
+    code = String()
+    name = String()
+    color = String(allow_none=True)
+    active = Boolean()
+
+
+class ServiceOut(Schema):
+    id = Integer()
+    agency_id = Integer()
+    prefix = String()
+    name = String()
+    requirements = String()
+    daily_quota = Integer(allow_none=True)
+    opens_at = String(allow_none=True)
+    closes_at = String(allow_none=True)
+    target_wait_min = Integer()
+    is_open = Boolean()
+    closed_reason = String(allow_none=True)
+    waiting = Integer()
+    issued_today = Integer()
+    quota_left = Integer(allow_none=True)
+    estimated_wait_s = Integer()
+    open_counters = Integer()
+
+
+class TicketOut(Schema):
+    id = Integer()
+    code = String()
+    number = String()
+    service_id = Integer()
+    status = String(validate=OneOf(STATUSES))
+    priority = Boolean()
+    priority_kind = String(allow_none=True)
+    issued_at = String(metadata={"format": "date-time"})
+    called_at = String(allow_none=True, metadata={"format": "date-time"})
+    started_at = String(allow_none=True)
+    finished_at = String(allow_none=True)
+    counter_id = Integer(allow_none=True)
+    call_count = Integer()
+    ahead = Integer()
+    estimated_wait_s = Integer()
+    tracking_url = String()
+    print_status = String(validate=OneOf(["none", "pending", "printed", "failed"]))
+    service_day = String()
+
+
+class CounterOut(Schema):
+    id = Integer()
+    agency_id = Integer()
+    number = Integer()
+    name = String(allow_none=True)
+    service_ids = List(Integer())
+    state = String(validate=OneOf(["open", "closed", "paused"]))
+    pause_reason = String(allow_none=True)
+    user_id = Integer(allow_none=True)
+    since = String(allow_none=True)
+    ticket = Nested(TicketOut, allow_none=True)
+
+
+class WaitingOut(Schema):
+    id = Integer()
+    number = String()
+    service_id = Integer()
+    priority = Boolean()
+    priority_kind = String(allow_none=True)
+    issued_at = String()
+    call_count = Integer()
+
+
+class UserOut(Schema):
+    id = Integer()
+    username = String()
+    role = String()
+    agency_id = Integer(allow_none=True)
+    full_name = String(allow_none=True)
+    active = Boolean()
+
+
+class UserEnvelope(Schema):
+    user = Nested(UserOut)
+
+
+class DeviceOut(Schema):
+    id = Integer()
+    kind = String()
+    name = String()
+    printer_id = Integer(allow_none=True)
+    active = Boolean()
+    agency_ids = List(Integer(), allow_none=True)
+
+
+class DeviceCreatedOut(DeviceOut):
+    token = String(metadata={"description": "Shown only in this answer."})
+
+
+class PrinterOut(Schema):
+    id = Integer()
+    name = String()
+    transport = String()
+    config = Dict()
+    paper_mm = Integer()
+    status = String()
+    status_detail = String(allow_none=True)
+
+
+class PrintJobOut(Schema):
+    id = Integer()
+    ticket_id = Integer(allow_none=True)
+    printer_id = Integer()
+    status = String()
+    attempts = Integer()
+    error = String(allow_none=True)
+
+
+class HealthOut(Schema):
+    status = String()
+    service_day = String()
+    database = String()
+    schema_version = Integer()
+
+
+class ErrorBody(Schema):
+    code = String(required=True)
+    message = String(required=True)
+    fields = Dict(keys=String(), values=String())
+
+
+class ErrorOut(Schema):
+    error = Nested(ErrorBody, required=True)
