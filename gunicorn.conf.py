@@ -9,24 +9,27 @@ workers = 1
 worker_class = "gevent"
 worker_connections = 2000
 # A websocket is a long request: never kill the worker for one.
-timeout = 0 if False else 120
+timeout = 120
 graceful_timeout = 20
-keepalive = 5
+# Idle keep-alive connections hold a SIGTERM up to this long.
+keepalive = 2
 accesslog = os.environ.get("MPP_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("MPP_LOG_LEVEL", "info")
 
 
 def post_worker_init(worker):
-    """Start the app's background work (day roll-over) inside the worker."""
-    worker.wsgi.extensions["giliran"].start_background()
+    """Start the app's background work inside the worker, and stop it on SIGTERM."""
+    import signal
 
+    giliran = worker.wsgi.extensions["giliran"]
+    giliran.start_background()
+    handle_exit = worker.handle_exit
 
-def worker_int(worker):
-    worker.wsgi.extensions["giliran"].stop_background()
+    def on_term(sig, frame):
+        # gunicorn stops accepting within a second, then waits for open
+        # requests; websockets never end by themselves, so close them then.
+        handle_exit(sig, frame)
+        giliran.shutdown(delay_s=1.5)
 
-
-def worker_exit(server, worker):
-    app = getattr(worker, "wsgi", None)
-    if app is not None:
-        app.extensions["giliran"].stop_background()
+    signal.signal(signal.SIGTERM, on_term)

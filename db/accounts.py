@@ -17,6 +17,8 @@ DEVICE_KINDS = ("kiosk", "display")
 TRANSPORTS = ("network", "serial", "usb", "file", "agent")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
 MIN_PASSWORD = 8
+# werkzeug's default (scrypt). Tests lower it: hashing is deliberately slow.
+HASH_METHOD = "scrypt"
 # A hash that no password matches: checked against when the user is unknown,
 # so a login takes as long for a wrong name as for a wrong password.
 _DUMMY_HASH = generate_password_hash("giliran-no-such-user")
@@ -66,7 +68,7 @@ def _create_user(conn, username, password, role, agency_id, full_name, actor_id)
         row = conn.execute(
             "INSERT INTO users (username, password_hash, role, agency_id, full_name, active, created_at) "
             "VALUES (?, ?, ?, ?, ?, 1, ?) RETURNING *",
-            (username, generate_password_hash(password), role, agency_id, full_name, _now_iso()),
+            (username, generate_password_hash(password, HASH_METHOD), role, agency_id, full_name, _now_iso()),
         ).fetchone()
     except sqlite3.IntegrityError:
         raise Conflict("username_taken", f"The username {username} is taken.",

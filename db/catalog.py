@@ -89,17 +89,43 @@ def get_service(conn, service_id):
     return row
 
 
-def service_open(service, local_now):
-    """(is_open, reason) of a service at a local time; reason completes 'closed ...'."""
+def is_holiday(conn, day):
+    """Whether the whole MPP is closed on a service day (YYYY-MM-DD)."""
+    return conn.execute("SELECT 1 FROM holidays WHERE day = ?", (day,)).fetchone() is not None
+
+
+# Why a service is closed: code -> the end of "The service X is closed ...".
+CLOSED_REASONS = {
+    "inactive": "(not active)",
+    "holiday": "today (holiday)",
+    "not_today": "today",
+    "before_hours": "until {opens}",
+    "after_hours": "since {closes}",
+}
+
+
+def service_open(service, local_now, holiday=False):
+    """(is_open, reason code, sentence end) of a service at a local time."""
+
+    def closed(code, **kw):
+        return False, code, CLOSED_REASONS[code].format(**kw)
+
     if not service["active"]:
-        return False, "(not active)"
-    minute = local_now.hour * 60 + local_now.minute
+        return closed("inactive")
+    if holiday:
+        return closed("holiday")
     opens, closes = service["opens_at"], service["closes_at"]
+    if service["hours"]:
+        today = json.loads(service["hours"]).get(str(local_now.isoweekday()))
+        if not today:
+            return closed("not_today")
+        opens, closes = today
+    minute = local_now.hour * 60 + local_now.minute
     if opens and minute < parse_hhmm(opens):
-        return False, f"until {opens}"
+        return closed("before_hours", opens=opens)
     if closes and minute >= parse_hhmm(closes):
-        return False, f"since {closes}"
-    return True, ""
+        return closed("after_hours", closes=closes)
+    return True, None, ""
 
 
 def service_dict(conn, clock, row, waiting=None, issued_today=None):
@@ -116,7 +142,7 @@ def service_dict(conn, clock, row, waiting=None, issued_today=None):
             (row["id"], day),
         ).fetchone()
         issued_today = seq[0] if seq else 0
-    is_open, reason = service_open(row, clock.local(now))
+    is_open, reason, _ = service_open(row, clock.local(now), is_holiday(conn, day))
     quota = row["daily_quota"]
     quota_left = None if quota is None else max(0, quota - issued_today)
     return {
@@ -130,7 +156,7 @@ def service_dict(conn, clock, row, waiting=None, issued_today=None):
         "closes_at": row["closes_at"],
         "target_wait_min": row["target_wait_min"],
         "is_open": is_open and quota_left != 0,
-        "closed_reason": None if is_open else ("inactive" if not row["active"] else "hours"),
+        "closed_reason": reason if not is_open else ("quota_exhausted" if quota_left == 0 else None),
         "waiting": waiting,
         "issued_today": issued_today,
         "quota_left": quota_left,

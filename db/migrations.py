@@ -78,13 +78,14 @@ def _m001_initial(db):
          "print_status": str, "origin_service_id": int},
         pk="id",
         not_null={"code", "service_id", "service_day", "seq", "number", "status",
-                  "issued_ts", "queue_ts"},
+                  "issued_ts", "queue_ts", "origin_service_id"},
         foreign_keys=[("service_id", "services", "id"), ("counter_id", "counters", "id"),
                       ("issued_by_device", "devices", "id"), ("issued_by_user", "users", "id")],
         defaults={"priority": 0, "call_count": 0, "print_status": "none"},
     )
     db["tickets"].create_index(["code"], unique=True)
-    db["tickets"].create_index(["service_id", "service_day", "seq"], unique=True)
+    # Numbers are unique per issuing service and day; a transfer keeps the number.
+    db["tickets"].create_index(["origin_service_id", "service_day", "seq"], unique=True)
     db["tickets"].create_index(["idempotency_key"], unique=True)
     # The queue: what call-next reads, in the order it reads it.
     db["tickets"].create_index(["status", "service_id", "priority", "queue_ts"])
@@ -122,8 +123,17 @@ def _m001_initial(db):
     db["audit_log"].create_index(["ts"])
 
 
+def _m002_weekly_hours_and_holidays(db):
+    """Opening hours per weekday, and the days the whole MPP is closed."""
+    # JSON {"1": ["08:00", "15:00"], ..., "7": null}: ISO weekday -> hours or
+    # null for closed; when NULL, opens_at/closes_at hold every day.
+    db["services"].add_column("hours", str)
+    db["holidays"].create({"day": str, "name": str}, pk="day")
+
+
 MIGRATIONS = [
     (1, "initial", _m001_initial),
+    (2, "weekly hours and holidays", _m002_weekly_hours_and_holidays),
 ]
 
 

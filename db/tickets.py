@@ -15,7 +15,7 @@ from db import catalog
 from db.connection import write
 from db.errors import Conflict, Invalid, NotFound
 
-PRIORITY_KINDS = ("lansia", "disabilitas", "ibu_hamil", "balita")
+PRIORITY_KINDS = ("lansia", "disabilitas", "ibu_hamil", "balita", "lainnya")
 STATUSES = ("waiting", "called", "serving", "done", "no_show", "cancelled", "expired")
 # The rolling median of service times uses today's latest finished tickets;
 # below MIN_SAMPLES the service's configured default stands in.
@@ -301,7 +301,8 @@ def _issue(conn, clock, service_id, priority_kind, device_id, user_id, idempoten
     service = catalog.get_service(conn, service_id)
     now = clock.ts()
     day = clock.service_day(now)
-    is_open, reason = catalog.service_open(service, clock.local(now))
+    is_open, _, reason = catalog.service_open(service, clock.local(now),
+                                              catalog.is_holiday(conn, day))
     if not is_open:
         raise Conflict("service_closed", f"The service {service['name']} is closed {reason}.")
     seq = conn.execute(

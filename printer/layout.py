@@ -5,6 +5,7 @@ gets them as they are, and printer/preview.py draws its PNG from them.
 """
 
 import copy
+import datetime
 import functools
 import logging
 import math
@@ -73,15 +74,16 @@ def paper_dots(paper_mm: int) -> int:
 def printable(text) -> str:
     """Return text reduced to what CP437 can print, with ASCII stand-ins for the rest."""
     out = []
-    for ch in str(text or ""):
+    # NFC first, so that "s" + combining cedilla is one "ş" that can fall back to "s".
+    for ch in unicodedata.normalize("NFC", str(text or "")):
         if ch in SUBSTITUTES:
             out.append(SUBSTITUTES[ch])
         elif unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
             # Control characters in a name must never reach the printer as
             # commands (an ESC in an agency name would change its state).
             out.append(" ")
-        elif unicodedata.category(ch) == "Cf":
-            out.append("")  # soft hyphens, zero-width joiners: invisible anyway
+        elif unicodedata.category(ch) == "Cf" or unicodedata.combining(ch):
+            out.append("")  # soft hyphens, joiners, stray accents: nothing to print
         elif _in_codepage(ch):
             out.append(ch)
         else:
@@ -106,6 +108,8 @@ def indonesian_datetime(dt) -> str:
 
 
 def _date_and_time(dt):
+    if isinstance(dt, str):
+        dt = datetime.datetime.fromisoformat(dt)  # tickets travel as JSON too
     date = f"{HARI[dt.weekday()]}, {dt.day} {BULAN[dt.month - 1]} {dt.year}"
     time = dt.strftime("%H:%M")
     offset = dt.utcoffset()

@@ -12,7 +12,9 @@ are 0 and bits 1 and 4 are 1; a byte without that pattern is not a status.
                        bit 5 = stopped at paper end, bit 6 = error.
   n=4 roll paper:      bits 2-3 = paper near its end, bits 5-6 = paper out.
 Some printers never answer; silence is tolerated when printing and shown
-as "unknown" (network) or "offline" (serial) by read_status().
+as "unknown" (network) or "offline" (serial) by read_status(). An answer
+without the fixed bits (wrong baud rate?) shows as "error" there, but does
+not stop a print.
 """
 
 import os

@@ -57,9 +57,28 @@ class Giliran:
             return
         self.background.append(socketio.start_background_task(self._rollover_loop))
 
-    def stop_background(self):
-        """Ask the background workers to stop (SIGTERM)."""
+    def shutdown(self, delay_s=0.0):
+        """SIGTERM: stop the background loops, then close every websocket.
+
+        The delay lets gunicorn close its listening socket first, so that the
+        clients' reconnection attempts go to the next server, not this one.
+        """
+        from web.events import socketio
+
         self.stopping = True
+
+        def close_sockets():
+            socketio.sleep(delay_s)
+            # Abort rather than close: a client told "server disconnect" would
+            # not reconnect; one whose transport drops does, to the next server.
+            eio = socketio.server.eio
+            try:
+                for sock in list(eio.sockets.values()):
+                    sock.close(wait=False, abort=True, reason=eio.reason.TRANSPORT_CLOSE)
+            except Exception:
+                log.exception("closing websockets at shutdown failed")
+
+        socketio.start_background_task(close_sockets)
 
     def _rollover_loop(self):
         from web.events import publish, socketio

@@ -7,7 +7,7 @@ import logging
 import re
 
 from flask import jsonify, render_template_string, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from db.errors import DomainError
 
@@ -108,6 +108,14 @@ def api_error_processor(error):
     return _respond(status, code, messages.get(status, str(message)), headers=error.headers)
 
 
+def handle_bad_request(error):
+    """Werkzeug's 400s: mostly a body that is not JSON (webargs says so in `data`)."""
+    messages = (getattr(error, "data", None) or {}).get("messages") or {}
+    if "json" in messages or "JSON" in str(error.description):
+        return _respond(400, "malformed_json", "The body is not valid JSON.")
+    return _respond(400, "bad_request", "The request is not valid.")
+
+
 def handle_domain_error(error):
     """A rule of the queue (or the database) said no."""
     if error.status == 503:
@@ -128,4 +136,5 @@ def register(app):
     """Install the handlers on the app."""
     app.error_processor(api_error_processor)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(BadRequest, handle_bad_request)
     app.register_error_handler(Exception, handle_unexpected)

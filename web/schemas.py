@@ -142,7 +142,8 @@ class PauseIn(In):
 
 
 class PrintJobQuery(In):
-    ticket_id = Id(required=True)
+    # Query strings are text: "3" is a valid id here, unlike in a JSON body.
+    ticket_id = Integer(required=True, validate=ID)
 
 
 # -- outputs -------------------------------------------------------------------

@@ -1,0 +1,176 @@
+"""Fixtures every test takes by name: a clock, a real database file, the app, a live server."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+
+from db import accounts, catalog, migrations
+from db.clock import FixedClock
+from db.connection import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "rahasia-123"
+# Password hashing is slow on purpose; the tests are not about its strength.
+accounts.HASH_METHOD = "pbkdf2:sha256:1000"
+# A Tuesday morning in Jakarta, inside every service's hours.
+MORNING = datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+
+
+@pytest.fixture
+def clock():
+    return FixedClock("Asia/Jakarta", MORNING.timestamp())
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "mpp.db"
+
+
+@pytest.fixture
+def conn(db_path):
+    c = connect(db_path)
+    migrations.migrate(c)
+    yield c
+    c.close()
+
+
+class World:
+    """A small MPP built through the engine: two agencies, their services and counters."""
+
+    def __init__(self, conn, clock):
+        self.conn, self.clock = conn, clock
+        self.dukcapil = catalog.create_agency(conn, "DUKCAPIL", "Dukcapil")["id"]
+        self.samsat = catalog.create_agency(conn, "SAMSAT", "Samsat")["id"]
+        self.ktp = catalog.create_service(conn, clock, self.dukcapil, "A", "KTP-el")["id"]
+        self.kk = catalog.create_service(conn, clock, self.dukcapil, "B", "Kartu Keluarga")["id"]
+        self.pajak = catalog.create_service(conn, clock, self.samsat, "K", "Pajak")["id"]
+        self.c1 = catalog.create_counter(conn, clock, self.dukcapil, 1, [self.ktp, self.kk])["id"]
+        self.c2 = catalog.create_counter(conn, clock, self.dukcapil, 2, [self.ktp])["id"]
+        self.c3 = catalog.create_counter(conn, clock, self.samsat, 3, [self.pajak])["id"]
+
+
+@pytest.fixture
+def world(conn, clock):
+    return World(conn, clock)
+
+
+# -- the app -------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(db_path, clock):
+    from web import create_app
+
+    app = create_app({"DATABASE": str(db_path), "SECRET_KEY": "test", "TESTING": True,
+                      "SOCKETIO_ASYNC_MODE": "threading"})
+    app.extensions["giliran"].clock = clock
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class People:
+    """Accounts of every role, and device tokens, in an app's database."""
+
+    def __init__(self, app, conn):
+        self.admin = accounts.create_user(conn, "admin", PASSWORD, "admin")
+        self.kiosk_token = accounts.create_device(conn, "kiosk", "Kiosk 1")["token"]
+        self.display_token = accounts.create_device(conn, "display", "TV 1")["token"]
+
+
+@pytest.fixture
+def api(app, db_path, clock):
+    """The app with a small MPP, its people and devices."""
+    c = connect(db_path)
+    w = World(c, clock)
+    w.people = People(app, c)
+    accounts.create_user(c, "officer", PASSWORD, "officer", agency_id=w.dukcapil)
+    accounts.create_user(c, "other", PASSWORD, "officer", agency_id=w.samsat)
+    accounts.create_user(c, "super", PASSWORD, "supervisor", agency_id=w.dukcapil)
+    w.app = app
+    yield w
+    c.close()
+
+
+def login(app, username):
+    """A test client logged in as `username`."""
+    c = app.test_client()
+    r = c.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+    assert r.status_code == 200, r.json
+    return c
+
+
+# -- a real server -------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A real gunicorn (gunicorn.conf.py, wsgi:app) on a loopback port."""
+
+    def __init__(self, db_path, env=None):
+        self.db_path = Path(db_path)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "MPP_DATABASE": str(db_path),
+                    "MPP_BIND": f"127.0.0.1:{self.port}", "MPP_ADMIN_PASSWORD": PASSWORD,
+                    "MPP_LOG_LEVEL": "warning", **(env or {})}
+        self.proc = None
+        log_dir = self.db_path.parent if self.db_path.parent.exists() else self.db_path.parent.parent
+        self.log = log_dir / f"gunicorn-{self.port}.log"
+
+    def start(self, timeout=20):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.log.read_text()[-2000:]}")
+            try:
+                if requests.get(self.url + "/api/v1/health", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not start: {self.log.read_text()[-2000:]}")
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode if self.proc else None
+
+    def session(self, username="admin"):
+        s = requests.Session()
+        r = s.post(self.url + "/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return s
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = Server(tmp_path / "mpp.db").start()
+    yield srv
+    srv.stop()
