@@ -6,7 +6,9 @@ import os
 
 bind = os.environ.get("MPP_BIND", "0.0.0.0:8000")
 workers = 1
-worker_class = "gevent"
+# gevent by default; MPP_WORKER_CLASS=gthread runs 50 threads instead (slower, see docs).
+worker_class = os.environ.get("MPP_WORKER_CLASS", "gevent")
+threads = 50 if worker_class == "gthread" else 1
 worker_connections = 2000
 # A websocket is a long request: never kill the worker for one.
 timeout = 120

@@ -35,6 +35,45 @@ def connect(path, *, synchronous="FULL"):
     return conn
 
 
+class Pool:
+    """A few open connections reused across requests.
+
+    A new SQLite connection starts with a cold page cache and must parse the
+    schema again; reusing one saves most of a millisecond per request.
+    """
+
+    def __init__(self, path, size=16, **options):
+        self.path = path
+        self.size = size
+        self.options = options
+        self._idle = []
+
+    def get(self):
+        """An idle connection, or a new one."""
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return connect(self.path, **self.options)
+
+    def put(self, conn):
+        """Give a connection back (closed if the pool is full or it is mid-transaction)."""
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                conn.close()
+                return
+        if len(self._idle) < self.size:
+            self._idle.append(conn)
+        else:
+            conn.close()
+
+    def close(self):
+        """Close every idle connection."""
+        while self._idle:
+            self._idle.pop().close()
+
+
 def enable_wal(conn):
     """Switch the file to write-ahead logging (persistent, done once at start)."""
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]

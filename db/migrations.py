@@ -87,8 +87,9 @@ def _m001_initial(db):
     # Numbers are unique per issuing service and day; a transfer keeps the number.
     db["tickets"].create_index(["origin_service_id", "service_day", "seq"], unique=True)
     db["tickets"].create_index(["idempotency_key"], unique=True)
-    # The queue: what call-next reads, in the order it reads it.
-    db["tickets"].create_index(["status", "service_id", "priority", "queue_ts"])
+    # The queue: only waiting tickets, in the order call-next takes them.
+    db.execute("CREATE INDEX tickets_waiting ON tickets (service_id, priority DESC, queue_ts, id) "
+               "WHERE status = 'waiting'")
     db["tickets"].create_index(["service_day", "status"])
     db["ticket_events"].create(
         {"id": int, "ticket_id": int, "ts": float, "event": str, "service_id": int,

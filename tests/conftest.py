@@ -147,7 +147,7 @@ class Server:
             try:
                 if requests.get(self.url + "/api/v1/health", timeout=1).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not start: {self.log.read_text()[-2000:]}")

@@ -13,8 +13,8 @@ from werkzeug.routing import IntegerConverter
 
 from db import accounts, demo, migrations, tickets
 from db.clock import Clock
-from db.connection import connect
-from web import errors
+from db.connection import Pool, connect
+from web import cli, errors
 from web.database import close_db, db_session
 from web.schemas import ErrorOut
 
@@ -46,6 +46,7 @@ class Giliran:
     def __init__(self, app, clock):
         self.app = app
         self.clock = clock
+        self.pool = Pool(app.config["DATABASE"])
         self.background = []
         self.stopping = False
 
@@ -190,6 +191,7 @@ def create_app(test_config=None):
     app.url_map.converters["id"] = IdConverter
     app.teardown_appcontext(close_db)
     errors.register(app)
+    cli.register(app)
     app.before_request(_same_origin_writes)
 
     from admin.api import bp as admin_api
@@ -206,11 +208,20 @@ def create_app(test_config=None):
 
     socketio.init_app(
         app,
-        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"] or _async_mode(),
         message_queue=app.config["MESSAGE_QUEUE"],
         logger=False, engineio_logger=False,
     )
     return app
+
+
+def _async_mode():
+    """gevent when the server monkey-patched for it (gunicorn -k gevent), else threads."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return "threading"
+    return "gevent" if monkey.is_module_patched("socket") else "threading"
 
 
 def _same_origin_writes():

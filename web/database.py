@@ -8,17 +8,17 @@ from db.connection import connect
 
 
 def get_db():
-    """This request's connection, opened on first use."""
+    """This request's connection, taken from the pool on first use."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
+        g.db = current_app.extensions["giliran"].pool.get()
     return g.db
 
 
 def close_db(exc=None):
-    """Close this request's connection, if one was opened."""
+    """Give this request's connection back to the pool."""
     conn = g.pop("db", None)
     if conn is not None:
-        conn.close()
+        current_app.extensions["giliran"].pool.put(conn)
 
 
 @contextmanager
