@@ -37,3 +37,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q -r requirements.txt
   echo "$want" > "$stamp"
 fi
+
+# The Indonesian catalogs, compiled from the .po files kept in git.
+for dir in */translations; do
+  [ -d "$dir" ] || continue
+  .venv/bin/pybabel compile -d "$dir" >/dev/null
+done

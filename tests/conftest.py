@@ -174,3 +174,83 @@ def server(tmp_path):
     srv = Server(tmp_path / "mpp.db").start()
     yield srv
     srv.stop()
+
+
+# -- the Indonesian catalogs ------------------------------------------------------
+
+
+def _compile_catalogs():
+    """Compile any .po newer than its .mo (./test.sh does it too; this covers plain pytest)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in ROOT.glob("*/translations/*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        with mo.open("wb") as f:
+            write_mo(f, catalog)
+
+
+_compile_catalogs()
+
+
+# -- a real browser ----------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--autoplay-policy=no-user-gesture-required"]
+SCREENS = {"kiosk": (1080, 1920), "kiosk_landscape": (1920, 1080), "tv": (1920, 1080),
+           "tv_portrait": (1080, 1920), "counter": (1366, 768), "phone": (360, 800)}
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: run ./test.sh (it installs Debian's chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page_at(browser):
+    """page_at("kiosk") -> a new page at that screen size; closed after the test."""
+    contexts = []
+
+    def make(screen="counter", **kw):
+        width, height = SCREENS[screen]
+        ctx = browser.new_context(viewport={"width": width, "height": height}, **kw)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(10000)
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    """A real gunicorn with the demo MPP; `.tokens` holds the demo kiosk and display tokens."""
+    import json
+
+    srv = Server(tmp_path / "mpp.db", env={"MPP_DEMO": "1"}).start()
+    srv.tokens = json.loads((tmp_path / "demo-devices.json").read_text())
+    yield srv
+    srv.stop()
+
+
+def screenshot(page, name):
+    """Save a screenshot under docs/screenshots/ (committed, shown in the docs)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

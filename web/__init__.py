@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 from db import accounts, demo, migrations, tickets
 from db.clock import Clock
 from db.connection import Pool, connect
-from web import cli, errors
+from web import cli, errors, i18n
 from web.database import close_db, db_session
 from web.schemas import ErrorOut
 
@@ -192,16 +192,22 @@ def create_app(test_config=None):
     app.teardown_appcontext(close_db)
     errors.register(app)
     cli.register(app)
+    i18n.init_app(app, ROOT)
     app.before_request(_same_origin_writes)
 
     from admin.api import bp as admin_api
+    from admin.pages import bp as admin_pages
     from counter.api import bp as counter_api
+    from counter.pages import bp as counter_pages
+    from display.pages import bp as display_pages
     from kiosk.api import bp as kiosk_api
     from kiosk.pages import bp as kiosk_pages
     from web.api import bp as core_api
     from web.auth import bp as auth_api
+    from web.pages import bp as web_pages
 
-    for bp in (auth_api, core_api, admin_api, kiosk_api, counter_api, kiosk_pages):
+    for bp in (auth_api, core_api, admin_api, kiosk_api, counter_api, web_pages, kiosk_pages,
+               counter_pages, display_pages, admin_pages):
         app.register_blueprint(bp)
 
     from web.events import socketio

@@ -1,0 +1,16 @@
+"""The start page: where each kind of user goes."""
+
+from flask import Blueprint
+
+from db import accounts
+from web.database import get_db
+from web.i18n import render_page
+
+bp = Blueprint("web_pages", __name__)
+
+
+@bp.get("/")
+def index():
+    """Links to the kiosk, the display, the counter console and the admin pages."""
+    name = accounts.get_setting(get_db(), "mpp_name", "Mal Pelayanan Publik")
+    return render_page("index.html", mpp_name=name)

@@ -1,0 +1,118 @@
+/* Shared by every page: the live connection, the API, languages, times.
+ * Pages get their settings in window.GILIRAN (rendered by the server):
+ *   {lang, messages: {id: {...}, en: {...}}, tz, ...} */
+(function () {
+  "use strict";
+  var cfg = window.GILIRAN || {};
+
+  var Giliran = {
+    lang: cfg.lang || "id",
+
+    /* A page string in the current language (falls back to Indonesian, then the key). */
+    t: function (key, vars) {
+      var msgs = (cfg.messages || {});
+      var text = (msgs[Giliran.lang] || {})[key] || (msgs.id || {})[key] || key;
+      if (vars) {
+        Object.keys(vars).forEach(function (k) { text = text.split("{" + k + "}").join(vars[k]); });
+      }
+      return text;
+    },
+
+    /* Re-label every element carrying data-i18n="key". */
+    applyLang: function (lang, root) {
+      if (lang) { Giliran.lang = lang; document.documentElement.lang = lang; }
+      (root || document).querySelectorAll("[data-i18n]").forEach(function (el) {
+        el.textContent = Giliran.t(el.getAttribute("data-i18n"));
+      });
+    },
+
+    /* JSON over fetch. Resolves to {ok, status, data, error, offline}; never throws. */
+    api: function (method, path, body, headers) {
+      var opts = { method: method, headers: Object.assign({ "Accept": "application/json" }, headers || {}),
+                   credentials: "same-origin" };
+      if (body !== undefined && body !== null) {
+        opts.headers["Content-Type"] = "application/json";
+        opts.body = JSON.stringify(body);
+      }
+      if (cfg.token) { opts.headers["Authorization"] = "Bearer " + cfg.token; }
+      var controller = window.AbortController ? new AbortController() : null;
+      if (controller) { opts.signal = controller.signal; setTimeout(function () { controller.abort(); }, 8000); }
+      return fetch(path, opts).then(function (resp) {
+        if (resp.status === 204) { return { ok: true, status: 204, data: null }; }
+        return resp.json().catch(function () { return null; }).then(function (data) {
+          return { ok: resp.ok, status: resp.status, data: resp.ok ? data : null,
+                   error: resp.ok ? null : ((data && data.error) || { code: "http_" + resp.status, message: "" }) };
+        });
+      }, function () {
+        return { ok: false, status: 0, data: null, offline: true, error: { code: "offline", message: "" } };
+      });
+    },
+
+    /* The live connection. handlers: {snapshot, <event>..., online(bool)}. Shows #offline while down. */
+    live: function (auth, handlers) {
+      var banner = document.getElementById("offline");
+      var socket = io({ auth: auth, transports: ["websocket"], reconnectionDelay: 500,
+                        reconnectionDelayMax: 8000, randomizationFactor: 0.5 });
+      function setOnline(on) {
+        Giliran.online = on;
+        if (banner) { banner.hidden = on; }
+        document.body.classList.toggle("is-offline", !on);
+        if (handlers.online) { handlers.online(on); }
+      }
+      Giliran.online = false;
+      socket.on("connect", function () { setOnline(true); });
+      socket.on("disconnect", function (reason) {
+        setOnline(false);
+        // A server that dropped us on purpose will not be retried by the client: retry anyway.
+        if (reason === "io server disconnect") { setTimeout(function () { socket.connect(); }, 1000); }
+      });
+      socket.on("connect_error", function () { setOnline(false); });
+      Object.keys(handlers).forEach(function (name) {
+        if (name !== "online") { socket.on(name, handlers[name]); }
+      });
+      // A phone or TV waking from sleep: make sure the socket is really alive.
+      document.addEventListener("visibilitychange", function () {
+        if (!document.hidden && !socket.connected) { socket.connect(); }
+      });
+      return socket;
+    },
+
+    /* "± 12 menit" / "about 12 min". */
+    formatWait: function (seconds) {
+      if (seconds === null || seconds === undefined) { return "–"; }
+      var minutes = Math.max(1, Math.round(seconds / 60));
+      if (seconds < 60) { return Giliran.t("wait_under_minute"); }
+      if (minutes < 60) { return Giliran.t("wait_minutes", { n: minutes }); }
+      var h = Math.floor(minutes / 60), m = minutes % 60;
+      return Giliran.t("wait_hours", { h: h, m: m });
+    },
+
+    /* A time of day in the MPP's zone, e.g. "09.15". */
+    formatTime: function (iso) {
+      if (!iso) { return ""; }
+      return new Date(iso).toLocaleTimeString(Giliran.lang === "en" ? "en-GB" : "id-ID",
+        { hour: "2-digit", minute: "2-digit", timeZone: cfg.tz || "Asia/Jakarta" });
+    },
+
+    /* Remove every child of an element (keeps long-running pages' DOM bounded). */
+    clear: function (el) { while (el.firstChild) { el.removeChild(el.firstChild); } },
+
+    /* Build an element: el("div", {class: "x"}, ["text", child]). Text is never parsed as HTML. */
+    el: function (tag, attrs, children) {
+      var node = document.createElement(tag);
+      Object.keys(attrs || {}).forEach(function (k) {
+        if (k === "class") { node.className = attrs[k]; }
+        else if (k === "text") { node.textContent = attrs[k]; }
+        else if (k.slice(0, 2) === "on") { node.addEventListener(k.slice(2), attrs[k]); }
+        else if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) { node.setAttribute(k, attrs[k]); }
+      });
+      (children || []).forEach(function (c) {
+        if (c === null || c === undefined) { return; }
+        node.appendChild(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
+      });
+      return node;
+    }
+  };
+
+  window.Giliran = Giliran;
+})();
