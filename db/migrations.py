@@ -91,6 +91,8 @@ def _m001_initial(db):
     db.execute("CREATE INDEX tickets_waiting ON tickets (service_id, priority DESC, queue_ts, id) "
                "WHERE status = 'waiting'")
     db["tickets"].create_index(["service_day", "status"])
+    # Today's latest service times, for the estimate's rolling median.
+    db.execute("CREATE INDEX tickets_done ON tickets (service_id, finished_ts) WHERE status = 'done'")
     db["ticket_events"].create(
         {"id": int, "ticket_id": int, "ts": float, "event": str, "service_id": int,
          "counter_id": int, "user_id": int, "device_id": int, "data": str},

@@ -73,7 +73,7 @@ def service_time_s(conn, service, day):
     """Rolling median of today's call-to-finish times, or the configured default."""
     rows = conn.execute(
         """SELECT finished_ts - called_ts FROM tickets
-           WHERE service_id = ? AND service_day = ? AND status = 'done'
+           WHERE service_id = ? AND status = 'done' AND service_day = ?
              AND called_ts IS NOT NULL AND finished_ts IS NOT NULL
            ORDER BY finished_ts DESC LIMIT ?""",
         (service["id"], day, MEDIAN_WINDOW),
@@ -99,14 +99,21 @@ def estimate_wait_s(conn, service, ahead, day):
     return int(round(ahead / counters * per_ticket))
 
 
-def ticket_dict(conn, clock, row):
-    """A ticket as the API shows it (without `tracking_url`, which the web adds)."""
-    ahead = 0
+def ticket_dict(conn, clock, row, service=None, ahead=None):
+    """A ticket as the API shows it (without `tracking_url`, which the web adds).
+
+    Callers that already know the ticket's service row or its place in line
+    pass them in, to save the queries.
+    """
     estimate = 0
     if row["status"] == "waiting":
-        ahead = _ahead(conn, row)
-        service = catalog.get_service(conn, row["service_id"])
+        if ahead is None:
+            ahead = _ahead(conn, row)
+        if service is None:
+            service = catalog.get_service(conn, row["service_id"])
         estimate = estimate_wait_s(conn, service, ahead, row["service_day"])
+    else:
+        ahead = 0
     return {
         "id": row["id"],
         "code": row["code"],
@@ -342,7 +349,12 @@ def _issue(conn, clock, service_id, priority_kind, device_id, user_id, idempoten
                VALUES (?, ?, ?, 'pending', 0, ?, ?, ?) RETURNING id""",
             (row["id"], printer_id, device_id, json.dumps(job_payload or {}), now, now),
         ).fetchone()[0]
-    change.ticket = ticket_dict(conn, clock, row)
+    # A new ticket is last among the waiting tickets of its priority class.
+    ahead = conn.execute(
+        "SELECT count(*) FROM tickets WHERE status = 'waiting' AND service_id = ? AND priority >= ?",
+        (service_id, row["priority"]),
+    ).fetchone()[0] - 1
+    change.ticket = ticket_dict(conn, clock, row, service=service, ahead=ahead)
     change.queues = {service_id: waiting_count(conn, service_id)}
     return change
 
@@ -439,6 +451,27 @@ def _finish_held(conn, clock, counter, user_id, now):
     return done
 
 
+def _next_waiting(conn, counter_id):
+    """The head of the line across the counter's services: priority first, then earliest.
+
+    The head of each service comes straight off the waiting index; comparing
+    those few heads avoids sorting every waiting ticket of every service.
+    """
+    heads = []
+    for (service_id,) in conn.execute(
+        "SELECT service_id FROM counter_services WHERE counter_id = ?", (counter_id,)
+    ).fetchall():
+        head = conn.execute(
+            """SELECT id, priority, queue_ts FROM tickets
+               WHERE status = 'waiting' AND service_id = ?
+               ORDER BY priority DESC, queue_ts, id LIMIT 1""",
+            (service_id,),
+        ).fetchone()
+        if head is not None:
+            heads.append((-head["priority"], head["queue_ts"], head["id"]))
+    return (min(heads)[2],) if heads else None
+
+
 def _call_next(conn, clock, counter_id, user_id, finish_current):
     _ensure_day(conn, clock)
     counter = _counter_row(conn, counter_id)
@@ -455,12 +488,7 @@ def _call_next(conn, clock, counter_id, user_id, finish_current):
             )
         finished = _finish_held(conn, clock, counter, user_id, now)
         counter = _counter_row(conn, counter_id)
-    nxt = conn.execute(
-        """SELECT t.id FROM tickets t JOIN counter_services cs ON cs.service_id = t.service_id
-           WHERE cs.counter_id = ? AND t.status = 'waiting'
-           ORDER BY t.priority DESC, t.queue_ts, t.id LIMIT 1""",
-        (counter_id,),
-    ).fetchone()
+    nxt = _next_waiting(conn, counter_id)
     if nxt is None:
         change = Change(counter=counter_dict(conn, clock, counter_id))
     else:
