@@ -139,6 +139,7 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
             cwd=ROOT, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a drill can kill -9 it whole
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
