@@ -22,11 +22,18 @@ SQLITE_BUSY_TIMEOUT_MS = 50
 DEFAULT_BUSY_WAIT_S = 5.0
 
 
+class Connection(sqlite3.Connection):
+    """A connection that may hand its writes to a shared `db.writer.Writer`."""
+
+    writer = None
+
+
 def connect(path, *, synchronous="FULL"):
     """Open a connection to the database file with Giliran's pragmas."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
+                           factory=Connection)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -42,18 +49,21 @@ class Pool:
     schema again; reusing one saves most of a millisecond per request.
     """
 
-    def __init__(self, path, size=16, **options):
+    def __init__(self, path, size=16, writer=None, **options):
         self.path = path
         self.size = size
+        self.writer = writer
         self.options = options
         self._idle = []
 
     def get(self):
-        """An idle connection, or a new one."""
+        """An idle connection, or a new one (whose writes go through the pool's writer)."""
         try:
             return self._idle.pop()
         except IndexError:
-            return connect(self.path, **self.options)
+            conn = connect(self.path, **self.options)
+            conn.writer = self.writer
+            return conn
 
     def put(self, conn):
         """Give a connection back (closed if the pool is full or it is mid-transaction)."""
@@ -104,7 +114,8 @@ def transaction(conn, busy_wait_s=DEFAULT_BUSY_WAIT_S):
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+            conn.execute("ROLLBACK")
         raise
     else:
         _commit(conn, deadline)
@@ -131,11 +142,18 @@ def _commit(conn, deadline):
 
 
 def write(conn, fn, *args, **kwargs):
-    """Run `fn(conn, *args, **kwargs)` inside one write transaction; return its result."""
+    """Run `fn(conn, *args, **kwargs)` inside one write transaction; return its result.
+
+    A connection from the server's pool hands the call to its writer, which
+    runs it on the one write connection, possibly sharing a commit with
+    other writes (see db/writer.py); `fn` sees the same rules either way.
+    """
+    if conn.writer is not None:
+        return conn.writer.run(fn, *args, **kwargs)
     try:
         with transaction(conn):
             return fn(conn, *args, **kwargs)
-    except sqlite3.OperationalError as exc:
+    except sqlite3.Error as exc:
         # Disk full, read-only file, I/O error: the transaction rolled back.
         if _is_busy(exc):
             raise DatabaseBusy() from exc

@@ -251,16 +251,18 @@ def test_midnight_passes_while_kiosks_issue(tmp_path, zone):
     tz = ZoneInfo(zone)
     now = datetime.now(tz)
     midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    # The server's clock runs 4 s before the MPP's midnight.
-    offset = (midnight - timedelta(seconds=4)).timestamp() - time.time()
+    # The server's clock reaches the MPP's midnight 10 s from now (start-up takes a few).
+    offset = (midnight - timedelta(seconds=10)).timestamp() - time.time()
     srv = Server(tmp_path / "mpp.db", env={"MPP_TIMEZONE": zone, "MPP_CLOCK_OFFSET_S": str(offset)}).start()
     try:
         admin, ids, counter, token = setup_mpp(srv)
         url = srv.url + "/api/v1"
         admin.post(url + f"/counters/{counter['id']}/open")
-        with Kiosks(srv.url, token, ids, threads=2, limit_s=12) as kiosks:
+        server_now = datetime.fromisoformat(requests.get(url + "/health").json()["now"])
+        assert server_now < midnight, "start-up took longer than the 10 s before midnight"
+        with Kiosks(srv.url, token, ids, threads=2, limit_s=20) as kiosks:
             assert wait_until(lambda: any(t["service_day"] == midnight.date().isoformat()
-                                          for t in kiosks.issued), 15)
+                                          for t in kiosks.issued), 18)
             time.sleep(0.5)
         before = [t for t in kiosks.issued if t["service_day"] < midnight.date().isoformat()]
         after = [t for t in kiosks.issued if t["service_day"] == midnight.date().isoformat()]

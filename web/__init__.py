@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from db import accounts, demo, migrations, tickets
 from db.clock import Clock
 from db.connection import Pool, connect
+from db.writer import Writer
 from web import cli, errors, i18n
 from web.database import close_db, db_session
 from web.schemas import ErrorOut
@@ -46,7 +47,8 @@ class Giliran:
     def __init__(self, app, clock):
         self.app = app
         self.clock = clock
-        self.pool = Pool(app.config["DATABASE"])
+        self.writer = Writer(app.config["DATABASE"])
+        self.pool = Pool(app.config["DATABASE"], writer=self.writer)
         self.background = []
         self.stopping = False
 
@@ -57,6 +59,15 @@ class Giliran:
         if self.background:
             return
         self.background.append(socketio.start_background_task(self._rollover_loop))
+        # The default voice pack (espeak-ng), made once and cached beside the database.
+        from display.announce import ensure_default_pack
+
+        self.background.append(socketio.start_background_task(ensure_default_pack, self.app.config["DATABASE"]))
+        # The print spool: pending jobs (also those left by a stopped server) print now.
+        from printer.spool import Spool
+
+        self.app.extensions["giliran_spool"] = spool = Spool(self.app)
+        self.background += spool.start()
 
     def shutdown(self, delay_s=0.0):
         """SIGTERM: stop the background loops, then close every websocket.
@@ -67,6 +78,9 @@ class Giliran:
         from web.events import socketio
 
         self.stopping = True
+        spool = self.app.extensions.get("giliran_spool")
+        if spool is not None:
+            spool.stop()
 
         def close_sockets():
             socketio.sleep(delay_s)
@@ -199,15 +213,17 @@ def create_app(test_config=None):
     from admin.pages import bp as admin_pages
     from counter.api import bp as counter_api
     from counter.pages import bp as counter_pages
+    from display.api import bp as display_api
     from display.pages import bp as display_pages
     from kiosk.api import bp as kiosk_api
     from kiosk.pages import bp as kiosk_pages
+    from printer.api import bp as printer_api
     from web.api import bp as core_api
     from web.auth import bp as auth_api
     from web.pages import bp as web_pages
 
     for bp in (auth_api, core_api, admin_api, kiosk_api, counter_api, web_pages, kiosk_pages,
-               counter_pages, display_pages, admin_pages):
+               counter_pages, display_pages, admin_pages, display_api, printer_api):
         app.register_blueprint(bp)
 
     from web.events import socketio

@@ -18,8 +18,9 @@ bp = APIBlueprint("core_api", __name__, url_prefix="/api/v1", tag="Core")
 def health():
     conn = get_db()
     version = conn.execute("SELECT max(id) FROM migrations").fetchone()[0]
-    return {"status": "ok", "service_day": clock().service_day(), "database": "ok",
-            "schema_version": version or 0}
+    now = clock().ts()
+    return {"status": "ok", "now": clock().iso(now), "service_day": clock().service_day(now),
+            "database": "ok", "schema_version": version or 0}
 
 
 @bp.get("/tickets/<string:code>")

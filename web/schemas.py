@@ -254,6 +254,12 @@ class PrinterOut(Schema):
     paper_mm = Integer()
     status = String()
     status_detail = String(allow_none=True)
+    # Filled by the printing code (db/printjobs.printer_views):
+    status_at = String(allow_none=True, metadata={"format": "date-time"})
+    pending_jobs = Integer()
+    failed_jobs = Integer(metadata={"description": "Jobs that failed in the last 24 hours."})
+    last_error = String(allow_none=True)
+    device_ids = List(Integer())
 
 
 class PrintJobOut(Schema):
@@ -267,6 +273,7 @@ class PrintJobOut(Schema):
 
 class HealthOut(Schema):
     status = String()
+    now = String(metadata={"description": "The server's clock in the MPP's zone"})
     service_day = String()
     database = String()
     schema_version = Integer()
