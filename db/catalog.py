@@ -160,7 +160,7 @@ def service_dict(conn, clock, row, waiting=None, issued_today=None):
         "waiting": waiting,
         "issued_today": issued_today,
         "quota_left": quota_left,
-        "estimated_wait_s": tickets.estimate_wait_s(conn, row, waiting, day),
+        "estimated_wait_s": tickets.estimate_wait_s(conn, row, day),
         "open_counters": tickets.open_counters_for(conn, row["id"]),
     }
 

@@ -69,14 +69,27 @@ def _ahead(conn, row):
     ).fetchone()[0]
 
 
-def service_time_s(conn, service, day):
-    """Rolling median of today's call-to-finish times, or the configured default."""
+def sharing_services(conn, service_id):
+    """The services whose tickets compete for the same counters as this one's (itself included)."""
+    ids = [r[0] for r in conn.execute(
+        """SELECT DISTINCT b.service_id FROM counter_services a
+           JOIN counter_services b ON b.counter_id = a.counter_id WHERE a.service_id = ?""",
+        (service_id,),
+    )]
+    return ids or [service_id]
+
+
+def service_time_s(conn, service, day, service_ids=None):
+    """Rolling median of today's call-to-finish times at these services' counters,
+    or the service's configured default below MIN_SAMPLES."""
+    service_ids = service_ids or [service["id"]]
+    marks = ",".join("?" * len(service_ids))
     rows = conn.execute(
-        """SELECT finished_ts - called_ts FROM tickets
-           WHERE service_id = ? AND status = 'done' AND service_day = ?
-             AND called_ts IS NOT NULL AND finished_ts IS NOT NULL
-           ORDER BY finished_ts DESC LIMIT ?""",
-        (service["id"], day, MEDIAN_WINDOW),
+        f"""SELECT finished_ts - called_ts FROM tickets
+            WHERE service_id IN ({marks}) AND status = 'done' AND service_day = ?
+              AND called_ts IS NOT NULL AND finished_ts IS NOT NULL
+            ORDER BY finished_ts DESC LIMIT ?""",
+        (*service_ids, day, MEDIAN_WINDOW),
     ).fetchall()
     if len(rows) < MIN_SAMPLES:
         return float(service["default_service_s"] or 300)
@@ -92,11 +105,38 @@ def open_counters_for(conn, service_id):
     ).fetchone()[0]
 
 
-def estimate_wait_s(conn, service, ahead, day):
-    """Estimated wait: ahead / open counters (at least one) x median service time."""
-    per_ticket = service_time_s(conn, service, day)
-    counters = max(1, open_counters_for(conn, service["id"]))
-    return int(round(ahead / counters * per_ticket))
+def estimate_wait_s(conn, service, day, row=None):
+    """Estimated wait of a waiting ticket (`row`), or of one taken now (no row).
+
+    (competing ahead + busy counters / 2) / open counters (at least one) x median service time,
+    where "competing ahead" counts the waiting tickets of every service sharing a counter
+    with this one that call-next would take first: a counter serving KTP and KK works
+    through both lines. See docs/architecture.md.
+    """
+    sharing = sharing_services(conn, service["id"])
+    marks = ",".join("?" * len(sharing))
+    if row is None:
+        ahead = conn.execute(
+            f"SELECT count(*) FROM tickets WHERE status = 'waiting' AND service_id IN ({marks})",
+            sharing,
+        ).fetchone()[0]
+    else:
+        ahead = conn.execute(
+            f"""SELECT count(*) FROM tickets
+                WHERE status = 'waiting' AND service_id IN ({marks}) AND id != ?
+                  AND (priority > ? OR (priority = ? AND (queue_ts < ? OR (queue_ts = ? AND id < ?))))""",
+            (*sharing, row["id"], row["priority"], row["priority"], row["queue_ts"],
+             row["queue_ts"], row["id"]),
+        ).fetchone()[0]
+    per_ticket = service_time_s(conn, service, day, sharing)
+    counters, busy = conn.execute(
+        """SELECT count(*), count(c.ticket_id) FROM counters c
+           JOIN counter_services cs ON cs.counter_id = c.id
+           WHERE cs.service_id = ? AND c.state != 'closed'""",
+        (service["id"],),
+    ).fetchone()
+    # A counter busy with someone frees up, on average, half a service time from now.
+    return int(round((ahead + busy / 2) / max(1, counters) * per_ticket))
 
 
 def ticket_dict(conn, clock, row, service=None, ahead=None):
@@ -111,7 +151,7 @@ def ticket_dict(conn, clock, row, service=None, ahead=None):
             ahead = _ahead(conn, row)
         if service is None:
             service = catalog.get_service(conn, row["service_id"])
-        estimate = estimate_wait_s(conn, service, ahead, row["service_day"])
+        estimate = estimate_wait_s(conn, service, row["service_day"], row)
     else:
         ahead = 0
     return {
