@@ -1,0 +1,80 @@
+"""The group-commit writer: shared commits that keep each write's own all-or-nothing."""
+
+import sqlite3
+import threading
+
+import pytest
+
+from db import catalog, tickets
+from db.connection import connect
+from db.errors import Conflict, DatabaseUnavailable
+from db.writer import Writer, _Job
+
+
+@pytest.fixture
+def setup(conn, clock, db_path):
+    agency = catalog.create_agency(conn, "D", "Dukcapil")["id"]
+    service = catalog.create_service(conn, clock, agency, "A", "KTP", daily_quota=50)["id"]
+    return Writer(db_path), service
+
+
+def test_many_callers_share_commits_and_get_their_own_numbers(setup, clock, db_path):
+    writer, service = setup
+    results, errors = [], []
+
+    def kiosk():
+        conn = connect(db_path)
+        conn.writer = writer
+        for _ in range(10):
+            try:
+                results.append(tickets.issue(conn, clock, service).ticket["number"])
+            except Conflict as exc:
+                errors.append(exc.code)
+
+    threads = [threading.Thread(target=kiosk) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    # 60 asked, quota 50: exactly 50 numbers, no gap, no repeat; 10 refused.
+    assert sorted(results) == [f"A{n:03d}" for n in range(1, 51)]
+    assert errors == ["quota_exhausted"] * 10
+    assert writer.writes == 60
+    assert writer.batches <= 60
+
+
+def test_a_refused_write_rolls_back_alone(setup, clock, db_path):
+    writer, service = setup
+    conn = connect(db_path)
+
+    def half_then_refuse(c):
+        c.execute("INSERT INTO holidays (day, name) VALUES ('2026-12-25', 'Natal')")
+        raise Conflict("nope", "refused after writing")
+
+    def add_holiday(c, day):
+        c.execute("INSERT INTO holidays (day, name) VALUES (?, 'Libur')", (day,))
+        return day
+
+    batch = [_Job(add_holiday, ("2026-12-24",), {}), _Job(half_then_refuse, (), {}),
+             _Job(add_holiday, ("2026-12-26",), {})]
+    writer._run_batch(connect(db_path), batch)
+    assert [j.result for j in batch] == ["2026-12-24", None, "2026-12-26"]
+    assert isinstance(batch[1].error, Conflict)
+    days = [r[0] for r in conn.execute("SELECT day FROM holidays ORDER BY day")]
+    assert days == ["2026-12-24", "2026-12-26"]
+
+
+def test_a_failing_commit_fails_the_whole_batch(setup, db_path):
+    writer, _ = setup
+    conn = connect(db_path)
+
+    def add(c, day):
+        c.execute("INSERT INTO holidays (day, name) VALUES (?, 'Libur')", (day,))
+
+    def disk_error(c):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    batch = [_Job(add, ("2026-12-24",), {}), _Job(disk_error, (), {})]
+    writer._run_batch(connect(db_path), batch)
+    assert all(isinstance(j.error, DatabaseUnavailable) for j in batch)
+    assert conn.execute("SELECT count(*) FROM holidays").fetchone()[0] == 0
