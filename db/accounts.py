@@ -13,7 +13,8 @@ from db.connection import write
 from db.errors import Conflict, Invalid, NotFound
 
 ROLES = ("admin", "supervisor", "officer")
-DEVICE_KINDS = ("kiosk", "display")
+# keypad: a hardware call button bound to one counter (counter/keypad.py).
+DEVICE_KINDS = ("kiosk", "display", "keypad")
 TRANSPORTS = ("network", "serial", "usb", "file", "agent")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
 MIN_PASSWORD = 8

@@ -134,9 +134,47 @@ def _m002_weekly_hours_and_holidays(db):
     db["holidays"].create({"day": str, "name": str}, pk="day")
 
 
+def _m003_printing(db):
+    """Printing: each printer's open jobs in order, found without a scan."""
+    db.execute("CREATE INDEX IF NOT EXISTS print_jobs_open ON print_jobs (printer_id, id) "
+               "WHERE status IN ('pending', 'printing')")
+
+
+def _m004_admin_reports_and_survey(db):
+    """Ticket visits kept by triggers (for fast reports), and SKM survey answers."""
+    from db.reports import VISITS_SCHEMA, backfill_visits
+
+    for statement in VISITS_SCHEMA:
+        db.execute(statement)
+    backfill_visits(db.conn)
+    db.execute(
+        """CREATE TABLE survey_responses (
+               id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL UNIQUE REFERENCES tickets(id),
+               service_id INTEGER NOT NULL REFERENCES services(id), agency_id INTEGER NOT NULL,
+               service_day TEXT NOT NULL, ts REAL NOT NULL,
+               u1 INTEGER NOT NULL, u2 INTEGER NOT NULL, u3 INTEGER NOT NULL,
+               u4 INTEGER NOT NULL, u5 INTEGER NOT NULL, u6 INTEGER NOT NULL,
+               u7 INTEGER NOT NULL, u8 INTEGER NOT NULL, u9 INTEGER NOT NULL,
+               comment TEXT, source TEXT)""")
+    db.execute("CREATE INDEX survey_responses_day ON survey_responses (service_day, service_id)")
+
+
+def _m005_display(db):
+    """Counter kinds for the spoken call (loket/meja/ruang), and the display's media."""
+    db["counters"].add_column("kind", str, not_null_default="loket")
+    db["media"].create(
+        {"id": int, "kind": str, "name": str, "file": str, "mime": str, "size": int,
+         "sort": int, "created_at": str},
+        pk="id", not_null={"kind", "file", "mime", "size"}, defaults={"sort": 0},
+    )
+
+
 MIGRATIONS = [
     (1, "initial", _m001_initial),
     (2, "weekly hours and holidays", _m002_weekly_hours_and_holidays),
+    (3, "printing: open jobs index", _m003_printing),
+    (4, "admin reports and survey", _m004_admin_reports_and_survey),
+    (5, "display: counter kinds and media", _m005_display),
 ]
 
 

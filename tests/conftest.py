@@ -18,11 +18,41 @@ from db.clock import FixedClock
 from db.connection import connect
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _retry_stale_connections():
+    """Test clients reuse keep-alive connections that gunicorn closes after 2 idle seconds;
+    a request racing that close is reset before the server reads it. Browsers retry such a
+    request by themselves; make `requests` do the same, so a test fails only on real errors."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    original = HTTPAdapter.__init__
+
+    def init(self, *args, **kwargs):
+        kwargs.setdefault("max_retries", Retry(total=2, connect=2, read=1, status=0, other=0,
+                                               allowed_methods=None, raise_on_status=False))
+        original(self, *args, **kwargs)
+
+    HTTPAdapter.__init__ = init
+
+
+_retry_stale_connections()
 PASSWORD = "rahasia-123"
 # Password hashing is slow on purpose; the tests are not about its strength.
 accounts.HASH_METHOD = "pbkdf2:sha256:1000"
 # A Tuesday morning in Jakarta, inside every service's hours.
 MORNING = datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+
+
+@pytest.fixture(autouse=True)
+def fresh_login_limits():
+    """The login limiter counts failures in memory; each test starts with none."""
+    from web import auth
+
+    auth._failures.clear()
+    yield
+    auth._failures.clear()
 
 
 @pytest.fixture

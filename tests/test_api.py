@@ -223,6 +223,8 @@ ERRORS = [
     ("unknown device", "admin", "PATCH", "/api/v1/devices/999", {"name": "x"}, 404, "device_not_found", None),
     ("network printer without host", "admin", "POST", "/api/v1/printers", {"name": "P", "transport": "network"}, 400, "validation_error", None),
     ("bad transport", "admin", "POST", "/api/v1/printers", {"name": "P", "transport": "fax"}, 400, "validation_error", None),
+    ("file printer outside the allowed folders", "admin", "POST", "/api/v1/printers", {"name": "P", "transport": "file", "path": "/etc/cron.d/x"}, 400, "validation_error", None),
+    ("file printer with a relative path", "admin", "POST", "/api/v1/printers", {"name": "P", "transport": "file", "path": "tickets.bin"}, 400, "validation_error", None),
     ("print jobs without ticket id", "admin", "GET", "/api/v1/print-jobs", None, 400, "validation_error", None),
     ("transfer to unknown service", "officer", "POST", lambda a: f"/api/v1/counters/{a.c2}/transfer", {"service_id": 999, "position": "first"}, 404, "service_not_found", None),
     ("transfer bad position", "officer", "POST", lambda a: f"/api/v1/counters/{a.c2}/transfer", lambda a: {"service_id": a.kk, "position": "middle"}, 400, "validation_error", None),

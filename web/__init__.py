@@ -47,7 +47,11 @@ class Giliran:
     def __init__(self, app, clock):
         self.app = app
         self.clock = clock
-        self.writer = Writer(app.config["DATABASE"])
+        # Group commit pays off on greenlets, where handing a write to the
+        # writer is a cheap switch; between OS threads each hand-off waits for
+        # the scheduler, so threaded servers write directly.
+        mode = app.config["SOCKETIO_ASYNC_MODE"] or _async_mode()
+        self.writer = Writer(app.config["DATABASE"]) if mode == "gevent" else None
         self.pool = Pool(app.config["DATABASE"], writer=self.writer)
         self.background = []
         self.stopping = False
@@ -118,6 +122,7 @@ def _env_config():
         "MPP_DATABASE": "DATABASE", "MPP_TIMEZONE": "TIMEZONE",
         "MPP_ADMIN_PASSWORD": "ADMIN_PASSWORD", "MPP_PUBLIC_URL": "PUBLIC_URL",
         "MPP_MESSAGE_QUEUE": "MESSAGE_QUEUE", "MPP_CLOCK_OFFSET_S": "CLOCK_OFFSET_S",
+        "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS",
     }
     for var, key in mapping.items():
         if env.get(var):

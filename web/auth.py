@@ -114,14 +114,14 @@ def allowed(actor, who):
             return True
         if label in STAFF_ROLES and actor.kind == "user" and actor.role == label:
             return True
-        if label in ("kiosk", "display") and actor.kind == "device" and actor.role == label:
+        if label in ("kiosk", "display", "keypad") and actor.kind == "device" and actor.role == label:
             return True
     return False
 
 
 def requires(*who):
     """Allow only callers matching one of: anyone, authenticated, staff, admin,
-    supervisor, officer, kiosk, display. 401 for nobody, 403 for the wrong one."""
+    supervisor, officer, kiosk, display, keypad. 401 for nobody, 403 for the wrong one."""
 
     def decorator(view):
         @wraps(view)

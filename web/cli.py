@@ -36,14 +36,32 @@ def demo_links():
     base = _base_url()
     click.echo(f"\nGiliran demo MPP: {base}")
     click.echo(f"  People (password {DEMO_PASSWORD}): admin, supervisor, petugas1..petugas4")
+    click.echo(f"  Counter console:      {base}/counter  (petugas1/petugas2: Dukcapil, "
+               "petugas3: Imigrasi, petugas4: Samsat)")
     if path.exists():
         tokens = json.loads(path.read_text())
         click.echo(f"  Kiosk device token:   {tokens['kiosk']}")
+        click.echo(f"  Demo kiosk:           {base}/kiosk?token={tokens['kiosk']}")
         click.echo(f"  Display device token: {tokens['display']}")
+        click.echo(f"  Demo display (TV):    {base}/display?token={tokens['display']}")
     click.echo(f"  API: {base}/api/v1/openapi.json\n")
+
+
+@click.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+def backup(out):
+    """Write a consistent copy of the live database to OUT (safe while the server runs; for cron)."""
+    from db.admin import backup as backup_db
+
+    conn = connect(current_app.config["DATABASE"])
+    try:
+        backup_db(conn, out)
+    finally:
+        conn.close()
+    click.echo(f"{current_app.config['DATABASE']} -> {out}")
 
 
 def register(app):
     """Add the commands to the app's CLI."""
-    for command in (init_db, demo_links):
+    for command in (init_db, demo_links, backup):
         app.cli.add_command(command)

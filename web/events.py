@@ -9,14 +9,16 @@ reaches a client twice.
 - `staff:all` (admins), `staff:<agency>` (supervisors, officers)
 - `display:all`, `display:<agency>` (displays and kiosks, limited by the device's agencies)
 - `ticket:<id>` (a tracking page)
+- `track:<service_id>` (tracking pages of that service: queue_changed, to refresh their place)
 """
 
 import json
 
-from flask import current_app, request, session, url_for
+from flask import current_app, has_app_context, request, session, url_for
 from flask_socketio import SocketIO, join_room
 
 from db import catalog, tickets
+from display import announce
 from web.auth import actor_from
 from web.database import db_session
 
@@ -73,18 +75,23 @@ def publish(conn, change):
     """Send the events of a committed change to the rooms that may see them."""
     if change is None or change.replayed:
         return
+    if getattr(change, "print_job_id", None):
+        wake_spool()  # first: the printer starts while the events go out
     agencies = {}
     emit = socketio.emit
     if change.call is not None:
         aid = _service_agency(conn, change.call["service_id"], agencies)
-        emit("ticket_called", change.call, to=_rooms(aid) + [f"ticket:{change.call['ticket_id']}"])
+        # The displays play `clips` (the spoken call) and label the counter by `counter_kind`.
+        call = announce.enrich_call(conn, current_app.config["DATABASE"], change.call)
+        emit("ticket_called", call, to=_rooms(aid) + [f"ticket:{change.call['ticket_id']}"])
     for ticket in ([change.ticket] if change.ticket else []) + list(change.tickets):
         aid = _service_agency(conn, ticket["service_id"], agencies)
         emit("ticket_changed", present_ticket(ticket),
              to=_rooms(aid, display=False) + [f"ticket:{ticket['id']}"])
     for service_id, waiting in change.queues.items():
         aid = _service_agency(conn, service_id, agencies)
-        emit("queue_changed", {"service_id": service_id, "waiting": waiting}, to=_rooms(aid))
+        emit("queue_changed", {"service_id": service_id, "waiting": waiting},
+             to=_rooms(aid) + [f"track:{service_id}"])
     for counter in ([change.counter] if change.counter else []) + list(change.counters):
         emit("counter_changed", present_counter(counter), to=_rooms(counter["agency_id"]))
 
@@ -93,6 +100,32 @@ def publish_all(conn, changes):
     """Publish several changes in order."""
     for change in changes:
         publish(conn, change)
+
+
+def wake_spool():
+    """Tell the print spool (printer/spool.py) that a job may be waiting."""
+    spool = current_app.extensions.get("giliran_spool") if has_app_context() else None
+    if spool is not None:
+        spool.wake()
+
+
+def publish_print(change):
+    """After a print-job commit: `print_status` to the issuing kiosk and staff,
+    `printer_status` to the kiosks using that printer and to staff:all."""
+    if change is None or change.replayed:
+        return
+    if change.print_status and change.ticket_id is not None:
+        rooms = ["staff:all"] + ([f"device:{change.device_id}"] if change.device_id else [])
+        socketio.emit("print_status", {"ticket_id": change.ticket_id,
+                                       "print_status": change.print_status,
+                                       "error": change.error}, to=rooms)
+    if change.printer is not None:
+        p = change.printer
+        socketio.emit("printer_status", {"printer_id": p["id"], "status": p["status"],
+                                         "detail": p["status_detail"]},
+                      to=["staff:all"] + [f"device:{d}" for d in change.printer_devices])
+    if change.print_job_id:
+        wake_spool()
 
 
 # -- connecting ----------------------------------------------------------------
@@ -108,7 +141,8 @@ def snapshot(conn, clock, agency_ids=None):
     return {
         "services": services,
         "counters": [present_counter(c) for c in counters],
-        "recent_calls": tickets.recent_calls(conn, clock, agency_ids=agency_ids),
+        "recent_calls": announce.enrich_calls(conn, current_app.config["DATABASE"],
+                                              tickets.recent_calls(conn, clock, agency_ids=agency_ids)),
         "service_day": clock.service_day(),
     }
 
@@ -130,6 +164,7 @@ def on_connect(auth=None):
             except Exception:
                 raise ConnectionRefusedError("unknown_ticket")
             join_room(f"ticket:{ticket['id']}")
+            join_room(f"track:{ticket['service_id']}")
             socketio.emit("snapshot", present_ticket(ticket), to=request.sid)
             return True
         token = auth.get("token")

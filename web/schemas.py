@@ -11,6 +11,7 @@ from apiflask.validators import Length, OneOf, Range
 from marshmallow import EXCLUDE, ValidationError
 
 from db.accounts import DEVICE_KINDS, ROLES, TRANSPORTS
+from db.clock import parse_hhmm
 from db.tickets import PRIORITY_KINDS, STATUSES
 
 ID = Range(min=1, max=2**62)
@@ -43,7 +44,41 @@ class AgencyIn(In):
     color = String(load_default=None, allow_none=True, validate=Length(max=20))
 
 
-HHMM = {"pattern": r"^\d{2}:\d{2}$", "example": "08:00"}
+class TimeOfDay(String):
+    """'08:00' (or '08:00:00'), kept as 'HH:MM'."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        parts = text.split(":")
+        if len(parts) == 3 and parts[2].isdigit() and len(parts[2]) == 2:
+            parts = parts[:2]
+        candidate = ":".join(parts)
+        try:
+            parse_hhmm(candidate)
+        except ValueError:
+            raise ValidationError("Use HH:MM, e.g. 08:00.")
+        return candidate
+
+
+class UsbId(Raw):
+    """A USB vendor or product id: 1208, "0x04b8" or "04b8"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise ValidationError("A number 0-65535 or hex like 0x04b8.")
+        if isinstance(value, str):
+            try:
+                value = int(value, 16)
+            except ValueError:
+                raise ValidationError("A number 0-65535 or hex like 0x04b8.")
+        if not isinstance(value, int) or not 0 <= value <= 0xFFFF:
+            raise ValidationError("A number 0-65535 or hex like 0x04b8.")
+        return value
+
+
+HHMM = {"pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "08:00"}
+USB = {"oneOf": [{"type": "integer", "minimum": 0, "maximum": 65535},
+                 {"type": "string", "pattern": "^(0x)?[0-9a-fA-F]{1,4}$"}]}
 
 
 class ServiceIn(In):
@@ -53,8 +88,8 @@ class ServiceIn(In):
     requirements = Text(2000, load_default="")
     daily_quota = Integer(strict=True, load_default=None, allow_none=True,
                           validate=Range(min=1, max=100000))
-    opens_at = String(load_default=None, allow_none=True, validate=Length(max=5), metadata=HHMM)
-    closes_at = String(load_default=None, allow_none=True, validate=Length(max=5), metadata=HHMM)
+    opens_at = TimeOfDay(load_default=None, allow_none=True, metadata=HHMM)
+    closes_at = TimeOfDay(load_default=None, allow_none=True, metadata=HHMM)
     target_wait_min = Integer(strict=True, load_default=None, allow_none=True,
                               validate=Range(min=1, max=1440))
     default_service_s = Integer(strict=True, load_default=None, allow_none=True,
@@ -88,6 +123,25 @@ class DevicePatch(In):
     agency_ids = List(Id(), allow_none=True, validate=Length(max=100))
 
 
+def file_printer_path(value):
+    """A `file` printer writes where the server can: only below the temporary folder,
+    /dev (a printer's device file), the instance folder or MPP_PRINT_FILE_DIRS."""
+    import os
+    import tempfile
+
+    from flask import current_app
+
+    if "\x00" in value or not os.path.isabs(value):
+        raise ValidationError("An absolute path, e.g. /dev/usb/lp0 or /tmp/tickets.bin.")
+    roots = [tempfile.gettempdir(), "/var/tmp", "/dev",
+             os.path.dirname(os.path.abspath(current_app.config["DATABASE"]))]
+    roots += [r for r in (current_app.config.get("PRINT_FILE_DIRS") or "").split(":") if r]
+    real = os.path.realpath(value)
+    if not any(real == os.path.realpath(r) or real.startswith(os.path.realpath(r).rstrip("/") + "/")
+               for r in roots):
+        raise ValidationError(f"Must be below one of: {', '.join(roots)} (or MPP_PRINT_FILE_DIRS).")
+
+
 class PrinterIn(In):
     name = String(required=True, validate=Length(min=1, max=100))
     transport = String(required=True, validate=OneOf(TRANSPORTS))
@@ -96,9 +150,9 @@ class PrinterIn(In):
     port = Integer(strict=True, validate=Range(min=1, max=65535))
     device = String(validate=Length(min=1, max=255))
     baudrate = Integer(strict=True, validate=OneOf([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]))
-    vendor_id = Integer(strict=True, validate=Range(min=0, max=0xFFFF))
-    product_id = Integer(strict=True, validate=Range(min=0, max=0xFFFF))
-    path = String(validate=Length(min=1, max=1000))
+    vendor_id = UsbId(metadata=USB)
+    product_id = UsbId(metadata=USB)
+    path = String(validate=[Length(min=1, max=1000), file_printer_path])
 
 
 class PriorityField(Raw):
