@@ -46,6 +46,7 @@ PRIORITY_NAMES = {
     "disabilitas": "PENYANDANG DISABILITAS",
     "ibu_hamil": "IBU HAMIL",
     "balita": "IBU MEMBAWA BALITA",
+    "lainnya": "LAYANAN PRIORITAS",
 }
 
 # Typography that CP437 lacks, mapped to what a reader expects to see.

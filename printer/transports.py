@@ -193,8 +193,19 @@ def _network_error(exc: OSError, where: str, timeout: float) -> PrinterError:
     return PrinterError("offline", f"{where}: {exc.strerror or exc}")
 
 
+def _host(config: dict) -> str:
+    host = str(_setting(config, "host"))
+    try:
+        # Checked here: the resolver would fail the same way, but inside
+        # gevent's threadpool, which prints a traceback for it.
+        host.encode("idna")
+    except UnicodeError:
+        raise PrinterError("error", f"{host[:60]!r} is not a valid host name") from None
+    return host
+
+
 def _send_network(config: dict, data: bytes, timeout: float) -> None:
-    host, port = _setting(config, "host"), _number(config, "port", 9100)
+    host, port = _host(config), _number(config, "port", 9100)
     where = f"printer {host}:{port}"
     deadline = time.monotonic() + timeout
     try:
@@ -204,13 +215,15 @@ def _send_network(config: dict, data: bytes, timeout: float) -> None:
             sock.settimeout(_left(deadline))
             sock.sendall(data)
             _close_gently(sock)
+    except UnicodeError as exc:  # a host name that IDNA cannot encode
+        raise PrinterError("error", f"{where}: not a valid host name") from exc
     except OSError as exc:
         raise _network_error(exc, where, timeout) from exc
 
 
 def _status_network(config: dict, timeout: float) -> str:
     try:
-        host, port = _setting(config, "host"), _number(config, "port", 9100)
+        host, port = _host(config), _number(config, "port", 9100)
     except PrinterError:
         return "error"
     deadline = time.monotonic() + timeout
@@ -218,6 +231,8 @@ def _status_network(config: dict, timeout: float) -> str:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             status = _decode(_socket_ask(sock), deadline)
             _close_gently(sock)
+    except UnicodeError:  # a host name that IDNA cannot encode
+        return "error"
     except OSError:
         return "offline"
     # Connected but silent: a print server whose printer does not answer.

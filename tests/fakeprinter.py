@@ -119,10 +119,15 @@ class FakeNetworkPrinter(_FakeBase):
 
     MAX_CONNECTIONS = 100
 
+    def __init__(self, *args, port=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.port = port  # 0: a free one; a fixed one: a printer switched on again
+
     def start(self):
         """Bind, listen and serve in the background; returns self."""
         self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._server.bind(("127.0.0.1", 0))
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._server.bind(("127.0.0.1", self.port))
         self._server.listen(8)
         self._server.settimeout(0.05)
         self.host, self.port = self._server.getsockname()

@@ -1,0 +1,314 @@
+"""The print spool: a background worker inside the server that prints the jobs
+kept in `print_jobs`, in order per printer, retrying with back-off.
+
+publish() wakes it after a commit that spooled a job, so the happy path has
+no polling delay; a slow timer only serves back-off and jobs spooled by
+another process. Each printer gets its own lane (a greenlet under gevent), so
+one printer that is down never delays another. Network I/O is cooperative
+under gevent; serial, USB and file I/O run in gevent's threadpool so that a
+slow device never freezes the websockets. A job is claimed in the database
+before it is printed, so two workers (or two processes) never print it twice,
+and jobs left pending by a stopped server resume when the next one starts.
+"""
+
+import base64
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+from db import accounts, catalog, printjobs, tickets
+from db.connection import connect
+from printer import layout
+from printer.transports import PrinterError, read_status, send
+
+log = logging.getLogger("giliran.printer")
+
+SEND_TIMEOUT_S = 5.0
+LEASE_S = 30.0  # a claimed job comes back after this if its worker died mid-print
+AGENT_LEASE_S = 30.0  # an agent that has not acknowledged by then gets the job again
+POLL_S = 2.0  # the slow timer: back-off and other processes' jobs
+TWO_WAY = ("network", "serial")  # transports that answer DLE EOT
+DEFAULT_FOOTER = "Simpan karcis ini sampai nomor Anda dipanggil."
+
+
+def settings(app, conn=None):
+    """Retry and polling settings: admin setting, then app config, then environment."""
+    env = os.environ
+
+    def number(key, var, default):
+        value = app.config.get(key) or env.get(var) or default
+        return float(value)
+
+    max_attempts = app.config.get("PRINT_MAX_ATTEMPTS") or env.get("MPP_PRINT_MAX_ATTEMPTS")
+    if conn is not None:
+        max_attempts = accounts.get_setting(conn, "print_max_attempts") or max_attempts
+    return {
+        "max_attempts": int(max_attempts or printjobs.DEFAULT_MAX_ATTEMPTS),
+        "retry_min_s": number("PRINT_RETRY_MIN_S", "MPP_PRINT_RETRY_MIN_S", 2),
+        "retry_max_s": number("PRINT_RETRY_MAX_S", "MPP_PRINT_RETRY_MAX_S", 30),
+        "status_every_s": number("PRINTER_STATUS_S", "MPP_PRINTER_STATUS_S", 10),
+    }
+
+
+def logo_path(app):
+    """The MPP's uploaded logo (<db dir>/media/logo), if there is one."""
+    path = Path(app.config["DATABASE"]).resolve().parent / "media" / "logo"
+    return str(path) if path.is_file() else None
+
+
+def tracking_url(app, code, base_url=None):
+    """The ticket's tracking page as printed in the QR code."""
+    base = app.config.get("PUBLIC_URL") or base_url or "/"
+    return base.rstrip("/") + f"/t/{code}"
+
+
+def ticket_info(app, conn, clock, ticket, base_url=None):
+    """What printer/layout.py needs to lay out one ticket, from the database."""
+    service = catalog.get_service(conn, ticket["service_id"])
+    agency = catalog.get_agency(conn, service["agency_id"])
+    return {
+        "mpp_name": accounts.get_setting(conn, "mpp_name") or "Mal Pelayanan Publik",
+        "agency_name": agency["name"],
+        "service_name": service["name"],
+        "number": ticket["number"],
+        "priority": ticket.get("priority_kind") if ticket.get("priority") else None,
+        "issued_at": ticket["issued_at"],
+        "ahead": ticket.get("ahead") or 0,
+        "estimated_wait_s": ticket.get("estimated_wait_s") if ticket["status"] == "waiting" else None,
+        "tracking_url": tracking_url(app, ticket["code"], base_url),
+        "footer": accounts.get_setting(conn, "ticket_footer", DEFAULT_FOOTER),
+        "logo_path": logo_path(app),
+    }
+
+
+def job_bytes(app, conn, clock, job, printer):
+    """The ESC/POS bytes of a job: its ticket as it stands now, or a test page."""
+    paper = printer["paper_mm"] or 80
+    if job["ticket_id"] is None:
+        return layout.test_page_bytes(printer["name"], paper)
+    ticket = tickets.get_ticket(conn, clock, job["ticket_id"])
+    info = ticket_info(app, conn, clock, ticket, job["payload"].get("base_url"))
+    return layout.ticket_bytes(info, paper)
+
+
+class Spool:
+    """The worker: a dispatcher, one lane per printer with work, and a status poller."""
+
+    def __init__(self, app):
+        self.app = app
+        self.clock = app.extensions["giliran"].clock
+        self.lanes = set()
+        self.locks = {}
+        self.stopping = False
+        self._event = None
+
+    # -- life ------------------------------------------------------------------
+
+    def start(self):
+        """Start the dispatcher and the status poller; returns their tasks."""
+        from web.events import socketio
+
+        if self._event is not None:
+            return []
+        self._event = socketio.server.eio.create_event()
+        return [socketio.start_background_task(self._dispatch_loop),
+                socketio.start_background_task(self._status_loop)]
+
+    def wake(self):
+        """A job was spooled or acknowledged: look for work now."""
+        if self._event is not None:
+            self._event.set()
+
+    def stop(self):
+        """Stop taking jobs; a job being sent finishes, the rest wait in the database."""
+        self.stopping = True
+        self.wake()
+
+    def _sleep(self, seconds):
+        from web.events import socketio
+
+        socketio.sleep(seconds)
+
+    def _connect(self):
+        # NORMAL: the spool's own bookkeeping (claims, "printed") need not wait
+        # for an fsync before the printer starts; a power cut at worst prints
+        # a ticket again. The tickets themselves are written with FULL.
+        return connect(self.app.config["DATABASE"], synchronous="NORMAL")
+
+    def _lock(self, printer_id):
+        # One conversation with a printer at a time: a status read must not
+        # interleave with a job on the same serial line or TCP port.
+        return self.locks.setdefault(printer_id, threading.Lock())
+
+    def _blocking(self, transport, fn, *args):
+        """Run device I/O where it cannot freeze the event loop."""
+        from web.events import socketio
+
+        if transport == "network" or socketio.async_mode != "gevent":
+            return fn(*args)
+        import gevent
+
+        return gevent.get_hub().threadpool.apply(fn, args)
+
+    def _publish(self, change):
+        from web.events import publish_print
+
+        if change is not None:
+            with self.app.app_context():
+                publish_print(change)
+
+    # -- dispatching -----------------------------------------------------------
+
+    def _dispatch_loop(self):
+        conn = self._connect()
+        try:
+            while not self.stopping:
+                try:
+                    timeout = self._dispatch(conn)
+                except Exception:
+                    log.exception("print dispatcher failed")
+                    timeout = POLL_S
+                self._event.wait(timeout)
+                self._event.clear()
+        finally:
+            conn.close()
+
+    def _dispatch(self, conn):
+        """Start a lane for each printer whose next job is due; seconds until the next one."""
+        from web.events import socketio
+
+        now = self.clock.ts()
+        wait = POLL_S
+        for printer_id, due in printjobs.heads(conn):
+            if printer_id in self.lanes:
+                continue
+            if due <= now:
+                self.lanes.add(printer_id)
+                socketio.start_background_task(self._lane, printer_id)
+            else:
+                wait = min(wait, due - now)
+        return max(0.01, wait)
+
+    def _lane(self, printer_id):
+        conn = self._connect()
+        try:
+            for _ in range(1000):  # bounded; the dispatcher starts a new lane if more wait
+                if self.stopping:
+                    break
+                printer = conn.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone()
+                lease = AGENT_LEASE_S if printer and printer["transport"] == "agent" else LEASE_S
+                job = printjobs.claim(conn, printer_id, self.clock.ts(), lease)
+                if job is None:
+                    break
+                self._print(conn, printer, job)
+        except Exception:
+            log.exception("print lane of printer %s failed", printer_id)
+        finally:
+            conn.close()
+            self.lanes.discard(printer_id)
+            self.wake()
+
+    def _print(self, conn, printer, job):
+        conf = settings(self.app, conn)
+        try:
+            data = job_bytes(self.app, conn, self.clock, job, printer)
+        except Exception as exc:  # noqa: BLE001 - a job that cannot be laid out never will be
+            log.exception("print job %s cannot be laid out", job["id"])
+            self._publish(printjobs.mark_failed_try(conn, job["id"], self.clock.ts(),
+                                                    f"layout: {exc}", max_attempts=0))
+            return
+        transport = printer["transport"]
+        if transport == "agent":
+            self._to_agent(conn, printer, job, data)
+            return
+        config = json.loads(printer["config"] or "{}")
+        try:
+            with self._lock(printer["id"]):
+                self._blocking(transport, send, transport, config, data, SEND_TIMEOUT_S)
+        except (PrinterError, ValueError, OSError) as exc:
+            status = getattr(exc, "status", "error")
+            message = getattr(exc, "message", None) or str(exc)
+            log.warning("print job %s on %s: %s", job["id"], printer["name"], message)
+            self._publish(printjobs.mark_failed_try(
+                conn, job["id"], self.clock.ts(), message, max_attempts=conf["max_attempts"],
+                min_s=conf["retry_min_s"], max_s=conf["retry_max_s"]))
+            self.record_status(conn, printer["id"], status, message)
+            return
+        self._publish(printjobs.mark_printed(conn, job["id"], self.clock.ts()))
+        self.record_status(conn, printer["id"], "online", None, keep_near_end=True)
+
+    def _to_agent(self, conn, printer, job, data):
+        """Hand the job to the kiosk's print agent; it stays claimed until acknowledged."""
+        from web.events import socketio
+
+        room = f"agent:{printer['id']}"
+        if not agent_connected(room):
+            self.record_status(conn, printer["id"], "offline", "print agent not connected")
+        socketio.emit("print_job", {
+            "id": job["id"], "ticket_id": job["ticket_id"], "printer_id": printer["id"],
+            "created_ts": job["created_ts"],
+            "data": base64.b64encode(data).decode("ascii"),
+        }, to=room)
+
+    # -- printer state -----------------------------------------------------------
+
+    def record_status(self, conn, printer_id, status, detail, keep_near_end=False):
+        """Store a printer's state and tell the admin and its kiosks when it changed."""
+        if keep_near_end:
+            now = conn.execute("SELECT status FROM printers WHERE id = ?", (printer_id,)).fetchone()
+            if now and now[0] in ("online", "paper_near_end"):
+                return None
+        change = printjobs.set_printer_status(conn, printer_id, status, detail, self.clock.ts())
+        self._publish(change)
+        return change
+
+    def read_status(self, conn, printer):
+        """Ask a printer how it is now (DLE EOT), record and return its status."""
+        transport = printer["transport"]
+        if transport == "agent":
+            return printer["status"]
+        config = json.loads(printer["config"] or "{}")
+        with self._lock(printer["id"]):
+            status = self._blocking(transport, read_status, transport, config, 2.0)
+        was = printer["status"]
+        detail = None if status in ("online", "paper_near_end") else f"{transport}: {status}"
+        self.record_status(conn, printer["id"], status, detail)
+        if status in ("online", "paper_near_end") and was not in ("online", "paper_near_end"):
+            # Back: retry its jobs now instead of at the end of their back-off.
+            if printjobs.retry_now(conn, printer["id"], self.clock.ts()):
+                self.wake()
+        return status
+
+    def _status_loop(self):
+        conn = self._connect()
+        try:
+            while not self.stopping:
+                self._sleep(settings(self.app)["status_every_s"])
+                try:
+                    printers = conn.execute(
+                        "SELECT * FROM printers WHERE transport IN ('network', 'serial')").fetchall()
+                except Exception:
+                    log.exception("printer status check failed")
+                    continue
+                for printer in printers:
+                    # A printer busy with a job answers through that job.
+                    if self.stopping or printer["id"] in self.lanes:
+                        continue
+                    try:
+                        self.read_status(conn, printer)
+                    except Exception:
+                        log.exception("status check of printer %s failed", printer["id"])
+        finally:
+            conn.close()
+
+
+def agent_connected(room):
+    """Whether a print agent listens in this room (this process's view; True if unknown)."""
+    from web.events import socketio
+
+    try:
+        return bool(socketio.server.manager.rooms.get("/", {}).get(room))
+    except Exception:  # noqa: BLE001 - another manager (Redis): assume it does
+        return True
