@@ -1,9 +1,10 @@
 """The kiosk's API: services with their live state, and taking a ticket."""
 
-from apiflask import APIBlueprint
+from apiflask import APIBlueprint, Schema
+from apiflask.fields import Integer, List, Nested, String
 from flask import request
 
-from db import catalog, tickets
+from db import accounts, catalog, tickets
 from db.errors import Invalid
 from web.auth import current_actor, requires
 from web.database import clock, get_db
@@ -50,3 +51,77 @@ def issue_ticket(body):
     )
     publish(conn, change)
     return present_ticket(change.ticket)
+
+
+# -- the kiosk's own device, and the tracking page's view of a ticket ----------
+
+
+class PrinterBrief(Schema):
+    id = Integer()
+    name = String()
+    status = String(metadata={"description": "online, offline, paper_out, paper_near_end, error, unknown"})
+
+
+class MyDeviceOut(Schema):
+    id = Integer()
+    kind = String()
+    name = String()
+    agency_ids = List(Integer(), allow_none=True)
+    printer = Nested(PrinterBrief, allow_none=True)
+
+
+class CounterBrief(Schema):
+    id = Integer()
+    number = Integer()
+    name = String(allow_none=True)
+
+
+class TrackOut(Schema):
+    ticket = Nested(TicketOut)
+    service_name = String()
+    agency_name = String()
+    counter = Nested(CounterBrief, allow_none=True)
+    counter_numbers = List(Integer(), metadata={"description": "Counters that serve the service"})
+
+
+@bp.get("/me/device")
+@requires("kiosk", "display")
+@bp.output(MyDeviceOut)
+@bp.doc(summary="The calling device: its agencies and its printer's state",
+        responses={401: "Not authenticated", 403: "Not a device"})
+def my_device():
+    row = current_actor().row
+    device = accounts.device_dict(row)
+    printer = None
+    if row["printer_id"] is not None:
+        p = get_db().execute("SELECT id, name, status FROM printers WHERE id = ?",
+                             (row["printer_id"],)).fetchone()
+        printer = dict(p) if p else None
+    return {"id": device["id"], "kind": device["kind"], "name": device["name"],
+            "agency_ids": device["agency_ids"], "printer": printer}
+
+
+@bp.get("/tickets/<string:code>/track")
+@requires("anyone")
+@bp.output(TrackOut)
+@bp.doc(summary="A ticket with what its tracking page shows: service, agency, counter",
+        security=[], responses={404: "No ticket with that code"})
+def track_ticket(code):
+    return tracking_view(get_db(), code)
+
+
+def tracking_view(conn, code):
+    """The ticket of a code with its service and agency names and its counter (if called)."""
+    ticket = present_ticket(tickets.get_ticket_by_code(conn, clock(), code[:100]))
+    service = catalog.get_service(conn, ticket["service_id"])
+    agency = catalog.get_agency(conn, service["agency_id"])
+    counter = None
+    if ticket["counter_id"] is not None:
+        row = conn.execute("SELECT id, number, name FROM counters WHERE id = ?",
+                           (ticket["counter_id"],)).fetchone()
+        counter = dict(row) if row else None
+    numbers = [r[0] for r in conn.execute(
+        "SELECT c.number FROM counters c JOIN counter_services cs ON cs.counter_id = c.id "
+        "WHERE cs.service_id = ? ORDER BY c.number", (ticket["service_id"],))]
+    return {"ticket": ticket, "service_name": service["name"], "agency_name": agency["name"],
+            "counter": counter, "counter_numbers": numbers}
