@@ -1,36 +1,72 @@
 """The counter's API: open, call, recall, start, finish, no-show, transfer, pause, close.
 
-Each handler checks that the caller is staff of the counter's agency, calls
-one engine function, publishes the committed change and answers with it.
+Each handler checks that the caller is staff of the counter's agency (or the
+keypad device bound to that counter), calls one engine function, publishes
+the committed change and answers with it. Actions honour an
+`Idempotency-Key` header (counter/idempotency.py).
 """
 
-from apiflask import APIBlueprint
+import json
+import secrets
+
+from apiflask import APIBlueprint, Schema
+from apiflask.fields import Boolean, Integer, Nested, String
 from flask import Response
 
 from db import accounts, tickets
-from web.auth import current_actor, require_agency, requires
+from db.connection import write
+from web.auth import Forbidden, current_actor, require_agency, requires
 from web.database import clock, get_db
 from web.events import present_counter, present_ticket, publish
 from web.schemas import (CallIn, CallNextIn, CounterOut, PauseIn, TicketOut, TransferIn,
                          WaitingOut)
 
+from counter import stats
+from counter.idempotency import idempotent
+
 bp = APIBlueprint("counter_api", __name__, url_prefix="/api/v1", tag="Counter")
 
 STAFF_ERRORS = {401: "Not logged in", 403: "Not staff of this counter's agency",
                 404: "No such counter"}
+IDEMPOTENT = ("Send an `Idempotency-Key` header (1 to 100 characters) to make a retry safe: "
+              "the same key from the same caller at the same counter, within two minutes, "
+              "answers as the first time and changes nothing.")
+
+
+def keypad_counter_id(actor):
+    """The counter a keypad device is bound to (None for anything else)."""
+    if actor.kind != "device" or actor.role != "keypad":
+        return None
+    return json.loads(actor.row["config"] or "{}").get("counter_id")
+
+
+def _caller():
+    actor = current_actor()
+    return f"{actor.kind}:{actor.id}"
 
 
 def _counter(counter_id):
-    """The counter, after checking the caller may operate it."""
+    """(connection, counter), after checking the caller may operate it."""
     conn = get_db()
     counter = tickets.counter_dict(conn, clock(), counter_id)
-    require_agency(current_actor(), counter["agency_id"])
-    return conn
+    actor = current_actor()
+    if actor.kind == "device":
+        if keypad_counter_id(actor) != counter_id:
+            raise Forbidden("other_counter", "This keypad is bound to another counter.")
+    else:
+        require_agency(actor, counter["agency_id"])
+    return conn, counter
+
+
+def _user_id(counter):
+    """Who acts: the person, or for a keypad the officer who opened the counter."""
+    actor = current_actor()
+    return actor.user_id if actor.kind == "user" else counter["user_id"]
 
 
 def _run(fn, counter_id, *args, answer="ticket", **kwargs):
-    conn = _counter(counter_id)
-    change = fn(conn, clock(), counter_id, *args, user_id=current_actor().user_id, **kwargs)
+    conn, counter = _counter(counter_id)
+    change = fn(conn, clock(), counter_id, *args, user_id=_user_id(counter), **kwargs)
     publish(conn, change)
     if answer == "counter":
         return present_counter(change.counter)
@@ -59,8 +95,7 @@ def get_counter(counter_id):
 @bp.doc(summary="The waiting list of the counter's services, in calling order",
         responses=STAFF_ERRORS)
 def waiting(counter_id):
-    conn = _counter(counter_id)
-    counter = tickets.counter_dict(conn, clock(), counter_id)
+    conn, counter = _counter(counter_id)
     return tickets.waiting_list(conn, clock(), counter["service_ids"])
 
 
@@ -90,14 +125,16 @@ def pause_counter(counter_id, body):
 
 
 @bp.post("/counters/<id:counter_id>/call-next")
-@requires("staff")
+@requires("staff", "keypad")
 @bp.input(CallNextIn, arg_name="body")
 @bp.output(TicketOut)
-@bp.doc(summary="Call the next ticket", responses={
-    **STAFF_ERRORS, 204: "Nothing waits", 409: "counter_busy or counter_closed"})
+@bp.doc(summary="Call the next ticket", description=IDEMPOTENT, responses={
+    **STAFF_ERRORS, 204: "Nothing waits", 400: "Bad Idempotency-Key",
+    409: "counter_busy, counter_closed or request_in_progress"})
+@idempotent(_caller)
 def call_next(counter_id, body):
-    conn = _counter(counter_id)
-    change = tickets.call_next(conn, clock(), counter_id, user_id=current_actor().user_id,
+    conn, counter = _counter(counter_id)
+    change = tickets.call_next(conn, clock(), counter_id, user_id=_user_id(counter),
                                finish_current=body["finish_current"])
     publish(conn, change)
     if change.ticket is None:
@@ -109,33 +146,41 @@ def call_next(counter_id, body):
 @requires("staff")
 @bp.input(CallIn, arg_name="body")
 @bp.output(TicketOut)
-@bp.doc(summary="Call a waiting or no-show ticket out of turn",
-        responses={**STAFF_ERRORS, 409: "counter_busy, counter_closed or not callable"})
+@bp.doc(summary="Call a waiting or no-show ticket out of turn", description=IDEMPOTENT,
+        responses={**STAFF_ERRORS, 400: "Bad Idempotency-Key",
+                   409: "counter_busy, counter_closed or not callable"})
+@idempotent(_caller)
 def call_ticket(counter_id, body):
     return _run(tickets.call_ticket, counter_id, body["ticket_id"])
 
 
 @bp.post("/counters/<id:counter_id>/recall")
-@requires("staff")
+@requires("staff", "keypad")
 @bp.output(TicketOut)
-@bp.doc(summary="Announce the called ticket again", responses={**STAFF_ERRORS, 409: "no_ticket"})
+@bp.doc(summary="Announce the called ticket again", description=IDEMPOTENT,
+        responses={**STAFF_ERRORS, 400: "Bad Idempotency-Key", 409: "no_ticket"})
+@idempotent(_caller)
 def recall(counter_id):
     return _run(tickets.recall, counter_id)
 
 
 @bp.post("/counters/<id:counter_id>/start")
-@requires("staff")
+@requires("staff", "keypad")
 @bp.output(TicketOut)
 @bp.doc(summary="The citizen is at the counter: start serving",
-        responses={**STAFF_ERRORS, 409: "no_ticket or not called"})
+        description=IDEMPOTENT,
+        responses={**STAFF_ERRORS, 400: "Bad Idempotency-Key", 409: "no_ticket or not called"})
+@idempotent(_caller)
 def start(counter_id):
     return _run(tickets.start, counter_id)
 
 
 @bp.post("/counters/<id:counter_id>/finish")
-@requires("staff")
+@requires("staff", "keypad")
 @bp.output(TicketOut)
-@bp.doc(summary="Finish the ticket", responses={**STAFF_ERRORS, 409: "no_ticket"})
+@bp.doc(summary="Finish the ticket", description=IDEMPOTENT,
+        responses={**STAFF_ERRORS, 400: "Bad Idempotency-Key", 409: "no_ticket"})
+@idempotent(_caller)
 def finish(counter_id):
     return _run(tickets.finish, counter_id)
 
@@ -143,12 +188,16 @@ def finish(counter_id):
 @bp.post("/counters/<id:counter_id>/no-show")
 @requires("staff")
 @bp.output(TicketOut)
-@bp.doc(summary="The citizen did not come", responses={**STAFF_ERRORS, 409: "no_ticket or too_early"})
+@bp.doc(summary="The citizen did not come",
+        description="Refused with `too_early` only when an admin has set the setting "
+                    "`no_show_rules` {min_calls, min_wait_s}; the console applies them always. "
+                    + IDEMPOTENT,
+        responses={**STAFF_ERRORS, 400: "Bad Idempotency-Key", 409: "no_ticket or too_early"})
+@idempotent(_caller)
 def no_show(counter_id):
-    conn = get_db()
-    rules = accounts.get_setting(conn, "no_show_rules", {"min_calls": 0, "min_wait_s": 0})
-    return _run(tickets.no_show, counter_id, min_calls=rules.get("min_calls", 0),
-                min_wait_s=rules.get("min_wait_s", 0))
+    rules = stats.no_show_rules(get_db()) or {"min_calls": 0, "min_wait_s": 0}
+    return _run(tickets.no_show, counter_id, min_calls=rules["min_calls"],
+                min_wait_s=rules["min_wait_s"])
 
 
 @bp.post("/counters/<id:counter_id>/transfer")
@@ -156,6 +205,81 @@ def no_show(counter_id):
 @bp.input(TransferIn, arg_name="body")
 @bp.output(TicketOut)
 @bp.doc(summary="Send the ticket to another service's line, first or last; number kept",
-        responses={**STAFF_ERRORS, 409: "no_ticket"})
+        description=IDEMPOTENT, responses={**STAFF_ERRORS, 409: "no_ticket"})
+@idempotent(_caller)
 def transfer(counter_id, body):
     return _run(tickets.transfer, counter_id, body["service_id"], body["position"])
+
+
+# -- what the console reads besides -------------------------------------------
+
+
+class FiguresOut(Schema):
+    served = Integer()
+    no_shows = Integer()
+    transferred = Integer()
+    median_service_s = Integer(allow_none=True, metadata={"description": "call to finish"})
+
+
+class StatsOut(Schema):
+    service_day = String()
+    counter = Nested(FiguresOut)
+    me = Nested(FiguresOut, allow_none=True)
+
+
+class CallableOut(WaitingOut):
+    status = String(metadata={"description": "waiting or no_show"})
+
+
+class KeypadOut(Schema):
+    id = Integer()
+    kind = String()
+    name = String()
+    counter_id = Integer()
+    token = String(metadata={"description": "Shown only in this answer."})
+
+
+@bp.get("/counters/<id:counter_id>/stats")
+@requires("staff")
+@bp.output(StatsOut)
+@bp.doc(summary="Today's figures of the counter and of the caller",
+        responses=STAFF_ERRORS)
+def counter_stats(counter_id):
+    conn, _ = _counter(counter_id)
+    return stats.counter_stats(conn, clock(), counter_id, current_actor().user_id)
+
+
+@bp.get("/counters/<id:counter_id>/callable")
+@requires("staff")
+@bp.output(CallableOut(many=True))
+@bp.doc(summary="Today's waiting and no-show tickets of the counter's agency "
+                "(what may be called out of turn)", responses=STAFF_ERRORS)
+def callable_tickets(counter_id):
+    conn, counter = _counter(counter_id)
+    return stats.callable_tickets(conn, clock(), counter["agency_id"])
+
+
+def _create_keypad(conn, counter, token, actor_id):
+    row = accounts._create_device(conn, "keypad", f"Keypad {counter['name'] or counter['number']}",
+                                  None, token, actor_id)
+    conn.execute("UPDATE devices SET config = ? WHERE id = ?",
+                 (json.dumps({"counter_id": counter["id"]}), row["id"]))
+    return row
+
+
+@bp.post("/counters/<id:counter_id>/keypad-token")
+@requires("admin", "supervisor")
+@bp.output(KeypadOut, status_code=201)
+@bp.doc(summary="Register a keypad device bound to this counter; the token is shown only here",
+        description="The keypad may call next, recall, start and finish at this counter only "
+                    "(python -m counter.keypad).",
+        responses={401: "Not logged in", 403: "Not admin or supervisor of this agency",
+                   404: "No such counter"})
+def keypad_token(counter_id):
+    conn = get_db()
+    counter = tickets.counter_dict(conn, clock(), counter_id)
+    require_agency(current_actor(), counter["agency_id"])
+    token = secrets.token_urlsafe(32)
+    row = write(conn, _create_keypad, counter, token, current_actor().user_id)
+    return {"id": row["id"], "kind": "keypad", "name": row["name"], "counter_id": counter_id,
+            "token": token}

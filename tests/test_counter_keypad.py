@@ -1,0 +1,124 @@
+"""The serial keypad bridge (python -m counter.keypad) against a pseudo-terminal pair
+and a real gunicorn: bytes in -> the counter calls."""
+
+import os
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.server
+
+
+class Line:
+    """The keypad's side of the pseudo-terminal: press keys, read the bridge's answers."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buffer = b""
+
+    def press(self, data):
+        os.write(self.fd, data)
+
+    def answer(self, timeout=10):
+        deadline = time.monotonic() + timeout
+        while b"\r\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no answer from the bridge (got {self.buffer!r})")
+            if select.select([self.fd], [], [], left)[0]:
+                self.buffer += os.read(self.fd, 100)
+        line, _, self.buffer = self.buffer.partition(b"\r\n")
+        return line.decode()
+
+
+@pytest.fixture
+def keypad(demo_server):
+    """A bridge for counter 1 (Dukcapil) on a pty; yields (line, officer session)."""
+    officer = demo_server.session("admin")
+    url = demo_server.url + "/api/v1"
+    assert officer.post(url + "/counters/1/open").status_code == 200
+    token = officer.post(url + "/counters/1/keypad-token").json()["token"]
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "counter.keypad", "--port", os.ttyname(slave), "--counter", "1",
+         "--token", token, "--server", demo_server.url, "--debounce", "0.3"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    line = Line(master)
+    try:
+        yield line, officer, url, proc
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        os.close(master)
+        os.close(slave)
+
+
+def _kiosk(demo_server):
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {demo_server.tokens['kiosk']}"
+    return s
+
+
+def test_bytes_in_the_counter_calls(demo_server, keypad):
+    line, officer, url, proc = keypad
+    kiosk = _kiosk(demo_server)
+    for _ in range(3):
+        kiosk.post(url + "/tickets", json={"service_id": 1})
+    # The bridge needs a moment to open the port; CR/LF and spaces are ignored.
+    deadline = time.monotonic() + 10
+    while "listening" not in _peek(proc) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    line.press(b"\r\n 1")
+    assert line.answer() == "OK A001"
+    assert officer.get(url + "/counters/1").json()["ticket"]["number"] == "A001"
+    line.press(b"2")
+    assert line.answer() == "OK A001"
+    assert officer.get(url + "/counters/1").json()["ticket"]["call_count"] == 2
+    time.sleep(0.35)  # past the debounce of call-next
+    line.press(b"1")
+    assert line.answer() == "ERR counter_busy"
+    line.press(b"3")
+    assert line.answer() == "OK A001"
+    ticket = officer.get(url + "/counters/1").json()["ticket"]
+    assert ticket is None
+    line.press(b"x")
+    assert line.answer() == "ERR unknown_key"
+
+
+def test_a_bouncing_button_calls_once(demo_server, keypad):
+    line, officer, url, proc = keypad
+    kiosk = _kiosk(demo_server)
+    for _ in range(3):
+        kiosk.post(url + "/tickets", json={"service_id": 1})
+    deadline = time.monotonic() + 10
+    while "listening" not in _peek(proc) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    line.press(b"NNN")  # three contacts within a few milliseconds
+    assert line.answer() == "OK A001"
+    line.press(b"F")
+    assert line.answer() == "OK A001"
+    waiting = officer.get(url + "/counters/1/waiting").json()
+    assert [w["number"] for w in waiting] == ["A002", "A003"]
+    time.sleep(0.35)  # past the debounce: a real second press
+    line.press(b"n")
+    assert line.answer() == "OK A002"
+
+
+_seen = {}
+
+
+def _peek(proc):
+    """What the bridge has logged so far (non-blocking)."""
+    out = _seen.setdefault(proc.pid, bytearray())
+    while select.select([proc.stdout], [], [], 0)[0]:
+        chunk = os.read(proc.stdout.fileno(), 4096)
+        if not chunk:
+            break
+        out += chunk
+    return out.decode(errors="replace")
