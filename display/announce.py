@@ -1,0 +1,96 @@
+"""The spoken call as the display gets it: clip URLs of the active voice pack, composed server-side."""
+
+import hashlib
+import logging
+import threading
+
+from db.accounts import get_setting
+from display import store, voice
+
+log = logging.getLogger("giliran")
+
+# folder -> (manifest mtime, manifest, version); a pack is replaced as a whole,
+# so a new mtime means a new manifest and new URLs for every clip.
+_manifests = {}
+_lock = threading.Lock()
+
+
+def pack_manifest(db_path, name):
+    """(manifest, version) of a complete pack, or (None, None) when it is missing or incomplete."""
+    folder = store.packs_dir(db_path) / name
+    path = folder / voice.MANIFEST
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return None, None
+    with _lock:
+        cached = _manifests.get(folder)
+        if cached and cached[0] == mtime:
+            return cached[1], cached[2]
+    try:
+        manifest = voice.load_pack(folder)
+        if voice.missing_clips(folder):
+            return None, None
+        version = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    except (OSError, ValueError):
+        return None, None
+    with _lock:
+        if len(_manifests) > 20:
+            _manifests.clear()
+        _manifests[folder] = (mtime, manifest, version)
+    return manifest, version
+
+
+def active_pack(conn, db_path):
+    """(name, manifest, version) of the pack to speak with: the chosen one, else the default."""
+    name = get_setting(conn, "voice_pack", store.DEFAULT_PACK)
+    for candidate in (name, store.DEFAULT_PACK):
+        manifest, version = pack_manifest(db_path, candidate)
+        if manifest:
+            return candidate, manifest, version
+    return None, None, None
+
+
+def clip_urls(conn, db_path, number, counter_number, counter_kind):
+    """The call's clips as URLs; [] when no pack is ready or the call cannot be spoken."""
+    name, manifest, version = active_pack(conn, db_path)
+    if manifest is None:
+        return []
+    mode = get_setting(conn, "announce_mode", "digits")
+    try:
+        names = voice.call_clips(number, counter_number, counter_kind,
+                                 mode if mode in voice.MODES else "digits")
+    except ValueError:
+        log.warning("cannot announce %r at counter %r", number, counter_number)
+        return []
+    clips = manifest["clips"]
+    return [f"/display/voice/{name}/{clips[n]['file']}?v={version}" for n in names]
+
+
+def enrich_call(conn, db_path, call, kinds=None):
+    """A call with `counter_kind` and `clips` added (the announcement the displays play)."""
+    if call is None:
+        return None
+    if kinds is None:
+        row = conn.execute("SELECT kind FROM counters WHERE id = ?", (call.get("counter_id"),)).fetchone()
+        kind = row[0] if row and row[0] else "loket"
+    else:
+        kind = kinds.get(call.get("counter_id")) or "loket"
+    clips = clip_urls(conn, db_path, call["number"], call.get("counter_number"), kind) \
+        if call.get("counter_number") else []
+    return {**call, "counter_kind": kind, "clips": clips}
+
+
+def enrich_calls(conn, db_path, calls):
+    """enrich_call for a list (the snapshot's recent calls) with one query for the kinds."""
+    kinds = store.counter_kinds(conn) if calls else {}
+    return [enrich_call(conn, db_path, c, kinds) for c in calls]
+
+
+def ensure_default_pack(db_path):
+    """Generate the espeak-ng pack beside the database once (a no-op when it is there)."""
+    try:
+        voice.generate_default_pack(store.packs_dir(db_path) / store.DEFAULT_PACK)
+    except Exception:
+        # No espeak-ng or sox: the display still shows calls, silently.
+        log.exception("could not generate the default voice pack; calls will not be spoken")

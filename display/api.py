@@ -1,0 +1,260 @@
+"""The display's API: its settings, the MPP's media and logo, voice packs, counter kinds.
+
+Reads for displays and staff, writes for admins. Every write that changes what
+a display shows sends `settings_changed` to the display rooms.
+"""
+
+import time
+
+from apiflask import APIBlueprint, Schema
+from apiflask.fields import Boolean, Dict, File, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range, Regexp
+from flask import current_app, request
+
+from db import accounts, catalog, tickets
+from db.connection import write
+from db.errors import Invalid
+from display import announce, store, voice
+from web.auth import current_actor, requires
+from web.database import clock, get_db
+from web.events import present_counter, socketio
+from web.schemas import CounterOut, In
+
+bp = APIBlueprint("display_api", __name__, url_prefix="/api/v1", tag="Display")
+
+ADMIN_ERRORS = {401: "Not logged in", 403: "Not an admin"}
+UPLOAD_ERRORS = {**ADMIN_ERRORS, 413: "The file is too large"}
+# The app's 1 MB body limit is for JSON; uploads get their own, checked again per kind.
+UPLOAD_LIMITS = {"display_api.add_media": store.MAX_VIDEO_BYTES + 1024 * 1024,
+                 "display_api.upload_logo": store.MAX_IMAGE_BYTES + 1024 * 1024,
+                 "display_api.upload_voice_pack": voice.MAX_ZIP_BYTES + 1024 * 1024}
+
+
+@bp.before_request
+def _upload_limit():
+    limit = UPLOAD_LIMITS.get(request.endpoint)
+    if limit:
+        request.max_content_length = limit
+        request.max_form_memory_size = 1024 * 1024
+
+
+# -- schemas ---------------------------------------------------------------------------
+
+
+class DisplaySettingsIn(In):
+    mpp_name = String(validate=Length(min=1, max=200))
+    running_text = String(validate=Length(max=1000))
+    voice_pack = String(validate=Regexp(store.PACK_NAME_RE))
+    announce_mode = String(validate=OneOf(voice.MODES))
+    reload_hour = Integer(strict=True, allow_none=True, validate=Range(min=0, max=23))
+
+
+class DisplaySettingsOut(Schema):
+    mpp_name = String()
+    running_text = String()
+    voice_pack = String()
+    announce_mode = String()
+    reload_hour = Integer(allow_none=True)
+
+
+class UploadIn(In):
+    file = File(required=True)
+
+
+class VoicePackIn(In):
+    file = File(required=True)
+    name = String(required=True, validate=Regexp(store.PACK_NAME_RE))
+
+
+class MediaOut(Schema):
+    id = Integer()
+    kind = String()
+    name = String()
+    mime = String()
+    size = Integer()
+    url = String()
+
+
+class LogoOut(Schema):
+    url = String()
+
+
+class VoicePackOut(Schema):
+    name = String()
+    source = String()
+    complete = Boolean()
+    active = Boolean()
+
+
+class CounterKindIn(In):
+    kind = String(required=True, validate=OneOf(voice.COUNTER_KINDS))
+
+
+class DisplayConfigOut(DisplaySettingsOut):
+    logo_url = String(allow_none=True)
+    media = List(Nested(MediaOut))
+    counter_kinds = Dict(keys=String(), values=String())
+    agencies = List(Dict())
+    device = Dict(allow_none=True)
+    server_ms = Integer()
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _db_path():
+    return current_app.config["DATABASE"]
+
+
+def display_config(conn):
+    """Everything a display shows besides the live queue."""
+    return {
+        **store.display_settings(conn),
+        "logo_url": store.logo_url(conn),
+        "media": store.list_media(conn),
+        "counter_kinds": {str(k): v for k, v in store.counter_kinds(conn).items()},
+        "agencies": catalog.list_agencies(conn),
+    }
+
+
+def publish_settings(conn):
+    """Tell every display (whatever agencies it shows) that its settings changed."""
+    rooms = ["display:all"] + [f"display:{a['id']}" for a in catalog.list_agencies(conn)]
+    socketio.emit("settings_changed", display_config(conn), to=rooms)
+
+
+# -- settings ----------------------------------------------------------------------------
+
+
+@bp.get("/settings/display")
+@requires("authenticated")
+@bp.output(DisplaySettingsOut)
+@bp.doc(summary="The lobby display's settings", responses={401: "Not authenticated"})
+def get_display_settings():
+    return store.display_settings(get_db())
+
+
+@bp.put("/settings/display")
+@requires("admin")
+@bp.input(DisplaySettingsIn, arg_name="body")
+@bp.output(DisplaySettingsOut)
+@bp.doc(summary="Change the lobby display's settings (fields left out stay as they are)",
+        responses=ADMIN_ERRORS)
+def put_display_settings(body):
+    conn = get_db()
+    if "voice_pack" in body:
+        manifest, _ = announce.pack_manifest(_db_path(), body["voice_pack"])
+        if manifest is None:
+            raise Invalid("unknown_voice_pack", "No complete voice pack with that name.",
+                          {"voice_pack": "No complete voice pack with that name."})
+    if "running_text" in body:
+        body["running_text"] = " ".join(body["running_text"].split())
+    saved = store.save_settings(conn, body, current_actor().user_id)
+    publish_settings(conn)
+    return saved
+
+
+@bp.post("/settings/logo")
+@requires("admin")
+@bp.input(UploadIn, location="files", arg_name="body")
+@bp.output(LogoOut)
+@bp.doc(summary="Upload the MPP's logo (PNG, JPEG, GIF or WebP, at most 10 MB)", responses=UPLOAD_ERRORS)
+def upload_logo(body):
+    conn = get_db()
+    url = store.save_logo(conn, _db_path(), body["file"], current_actor().user_id)
+    publish_settings(conn)
+    return {"url": url}
+
+
+# -- media -------------------------------------------------------------------------------
+
+
+@bp.get("/media")
+@requires("authenticated")
+@bp.output(MediaOut(many=True))
+@bp.doc(summary="The MPP's images and videos the displays play", responses={401: "Not authenticated"})
+def list_media():
+    return store.list_media(get_db())
+
+
+@bp.post("/media")
+@requires("admin")
+@bp.input(UploadIn, location="files", arg_name="body")
+@bp.output(MediaOut, status_code=201)
+@bp.doc(summary="Add an image (PNG, JPEG, GIF, WebP; 10 MB) or video (MP4, WebM; 200 MB)",
+        responses=UPLOAD_ERRORS)
+def add_media(body):
+    conn = get_db()
+    item = store.add_media(conn, _db_path(), body["file"], current_actor().user_id)
+    publish_settings(conn)
+    return item
+
+
+@bp.delete("/media/<id:media_id>")
+@requires("admin")
+@bp.output({}, status_code=204)
+@bp.doc(summary="Remove an image or video", responses={**ADMIN_ERRORS, 404: "No such media"})
+def delete_media(media_id):
+    conn = get_db()
+    store.delete_media(conn, _db_path(), media_id, current_actor().user_id)
+    publish_settings(conn)
+    return ""
+
+
+# -- voice packs ---------------------------------------------------------------------------
+
+
+@bp.get("/voice-packs")
+@requires("staff")
+@bp.output(VoicePackOut(many=True))
+@bp.doc(summary="The voice packs on the server", responses={401: "Not logged in", 403: "Not staff"})
+def list_voice_packs():
+    active = store.display_settings(get_db())["voice_pack"]
+    return store.list_packs(_db_path(), active)
+
+
+@bp.post("/voice-packs")
+@requires("admin")
+@bp.input(VoicePackIn, location="files", arg_name="body")
+@bp.output(VoicePackOut, status_code=201)
+@bp.doc(summary="Upload a zip of recorded clips as a voice pack (see docs/voice-packs.md)",
+        responses=UPLOAD_ERRORS)
+def upload_voice_pack(body):
+    name = store.check_pack_name(body["name"])
+    data = store.read_upload_bytes(body["file"], voice.MAX_ZIP_BYTES)
+    pack = store.import_pack(_db_path(), name, data)
+    conn = get_db()
+    write(conn, catalog.audit, "voice_pack.upload", f"voice_pack:{name}", user_id=current_actor().user_id)
+    pack["active"] = store.display_settings(conn)["voice_pack"] == name
+    return pack
+
+
+# -- counters and the display's own view -------------------------------------------------------
+
+
+@bp.put("/counters/<id:counter_id>/kind")
+@requires("admin")
+@bp.input(CounterKindIn, arg_name="body")
+@bp.output(CounterOut)
+@bp.doc(summary="How a counter is called aloud: loket, meja or ruang",
+        responses={**ADMIN_ERRORS, 404: "No such counter"})
+def set_counter_kind(counter_id, body):
+    conn = get_db()
+    store.set_counter_kind(conn, counter_id, body["kind"], current_actor().user_id)
+    publish_settings(conn)
+    return present_counter(tickets.counter_dict(conn, clock(), counter_id))
+
+
+@bp.get("/display/config")
+@requires("display", "staff")
+@bp.output(DisplayConfigOut)
+@bp.doc(summary="Everything a lobby display shows besides the live queue",
+        responses={401: "Not authenticated", 403: "Not a display or staff"})
+def get_display_config():
+    conn = get_db()
+    actor = current_actor()
+    device = None
+    if actor.kind == "device":
+        info = accounts.device_dict(actor.row)
+        device = {"id": info["id"], "name": info["name"], "agency_ids": info["agency_ids"]}
+    return {**display_config(conn), "device": device, "server_ms": int(time.time() * 1000)}
