@@ -6,7 +6,8 @@ from db import accounts, catalog
 from db.accounts import _UNSET
 from web.auth import current_actor, requires
 from web.database import clock, get_db
-from web.events import present_counter
+from db.tickets import Change
+from web.events import present_counter, publish
 from web.schemas import (AgencyIn, AgencyOut, CounterIn, CounterOut, DeviceCreatedOut, DeviceIn, DeviceOut, DevicePatch,
                          PrinterIn, PrinterOut, ServiceIn, ServiceOut, UserIn, UserOut)
 
@@ -21,8 +22,11 @@ ADMIN_ERRORS = {401: "Not logged in", 403: "Not an admin"}
 @bp.output(AgencyOut, status_code=201)
 @bp.doc(summary="Add an agency", responses={**ADMIN_ERRORS, 409: "Code taken"})
 def create_agency(body):
-    return catalog.create_agency(get_db(), body["code"], body["name"], color=body["color"],
-                                 user_id=current_actor().user_id)
+    conn = get_db()
+    agency = catalog.create_agency(conn, body["code"], body["name"], color=body["color"],
+                                   user_id=current_actor().user_id)
+    catalog_changed(conn, agency["id"])
+    return agency
 
 
 @bp.get("/agencies")
@@ -39,13 +43,16 @@ def list_agencies():
 @bp.output(ServiceOut, status_code=201)
 @bp.doc(summary="Add a service", responses={**ADMIN_ERRORS, 404: "Unknown agency"})
 def create_service(body):
-    return catalog.create_service(
-        get_db(), clock(), body["agency_id"], body["prefix"], body["name"],
+    conn = get_db()
+    service = catalog.create_service(
+        conn, clock(), body["agency_id"], body["prefix"], body["name"],
         requirements=body["requirements"], daily_quota=body["daily_quota"],
         opens_at=body["opens_at"], closes_at=body["closes_at"],
         target_wait_min=body["target_wait_min"], default_service_s=body["default_service_s"],
         user_id=current_actor().user_id,
     )
+    catalog_changed(conn, service["agency_id"], service["id"])
+    return service
 
 
 @bp.post("/counters")
@@ -55,10 +62,14 @@ def create_service(body):
 @bp.doc(summary="Add a counter", responses={**ADMIN_ERRORS, 404: "Unknown agency",
                                             409: "Number taken in this agency"})
 def create_counter(body):
-    return present_counter(catalog.create_counter(
-        get_db(), clock(), body["agency_id"], body["number"], body["service_ids"],
+    conn = get_db()
+    counter = present_counter(catalog.create_counter(
+        conn, clock(), body["agency_id"], body["number"], body["service_ids"],
         name=body["name"], user_id=current_actor().user_id,
     ))
+    publish(conn, Change(counter=counter))
+    catalog_changed(conn, counter["agency_id"])
+    return counter
 
 
 @bp.post("/users")
@@ -73,11 +84,15 @@ def create_user(body):
 
 
 @bp.get("/users")
-@requires("admin")
+@requires("admin", "supervisor")
 @bp.output(UserOut(many=True))
-@bp.doc(summary="Every person", responses=ADMIN_ERRORS)
+@bp.doc(summary="Every person (a supervisor: the people of their agency)", responses=ADMIN_ERRORS)
 def list_users():
-    rows = get_db().execute("SELECT * FROM users ORDER BY id")
+    actor = current_actor()
+    if actor.role == "admin":
+        rows = get_db().execute("SELECT * FROM users ORDER BY id")
+    else:
+        rows = get_db().execute("SELECT * FROM users WHERE agency_id = ? ORDER BY id", (actor.agency_id,))
     return [accounts.user_dict(r) for r in rows]
 
 
@@ -130,4 +145,11 @@ def create_printer(body):
 @bp.output(PrinterOut(many=True))
 @bp.doc(summary="Every printer and its state", responses={401: "Not logged in", 403: "Not staff"})
 def list_printers():
-    return accounts.list_printers(get_db())
+    from db.printjobs import printer_views
+
+    return printer_views(get_db(), clock())
+
+
+# The rest of the admin's routes live beside this file, on the same blueprint.
+from admin import manage_api, reports_api  # noqa: E402,F401
+from admin.manage_api import catalog_changed  # noqa: E402

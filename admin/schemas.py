@@ -1,0 +1,175 @@
+"""Request and response schemas of the admin's own endpoints (the shared ones are in web/schemas.py)."""
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Date, Dict, Float, Integer, List, Nested, Raw, String
+from apiflask.validators import Length, OneOf, Range
+
+from db.accounts import ROLES
+from db.reports import GROUPS
+from web.schemas import ID, Id, In, Text
+
+HHMM = {"pattern": r"^\d{2}:\d{2}$", "example": "08:00"}
+
+
+class AgencyPatch(In):
+    code = String(validate=Length(min=1, max=32))
+    name = String(validate=Length(min=1, max=200))
+    color = String(allow_none=True, validate=Length(max=20))
+    active = Boolean()
+
+
+class ServicePatch(In):
+    prefix = String(validate=Length(min=1, max=3))
+    name = String(validate=Length(min=1, max=200))
+    requirements = Text(2000, allow_none=True)
+    daily_quota = Integer(strict=True, allow_none=True, validate=Range(min=1, max=100000))
+    opens_at = String(allow_none=True, validate=Length(max=5), metadata=HHMM)
+    closes_at = String(allow_none=True, validate=Length(max=5), metadata=HHMM)
+    hours = Dict(allow_none=True, metadata={
+        "description": 'ISO weekday to [opens, closes] or null: {"1": ["08:00", "15:00"], "7": null}'})
+    target_wait_min = Integer(strict=True, validate=Range(min=1, max=1440))
+    default_service_s = Integer(strict=True, validate=Range(min=1, max=86400))
+    active = Boolean()
+
+
+class ServiceConfigOut(Schema):
+    id = Integer()
+    agency_id = Integer()
+    prefix = String()
+    name = String()
+    requirements = String()
+    daily_quota = Integer(allow_none=True)
+    opens_at = String(allow_none=True)
+    closes_at = String(allow_none=True)
+    hours = Dict(allow_none=True)
+    target_wait_min = Integer()
+    default_service_s = Integer()
+    active = Boolean()
+
+
+class HolidayIn(In):
+    day = String(required=True, validate=Length(min=10, max=10), metadata={"example": "2026-12-25"})
+    name = String(load_default="", validate=Length(max=200))
+
+
+class HolidayOut(Schema):
+    day = String()
+    name = String()
+
+
+class CounterPatch(In):
+    number = Integer(strict=True, validate=Range(min=1, max=9999))
+    name = String(allow_none=True, validate=Length(max=100))
+    service_ids = List(Id(), validate=Length(min=1, max=100))
+
+
+class UserPatch(In):
+    role = String(validate=OneOf(ROLES))
+    agency_id = Id(allow_none=True)
+    full_name = String(allow_none=True, validate=Length(max=200))
+    active = Boolean()
+
+
+class PasswordIn(In):
+    password = String(required=True, validate=Length(min=1, max=200))
+
+
+class QrIn(In):
+    text = String(required=True, validate=Length(min=1, max=1000))
+
+
+class AuditQuery(In):
+    limit = Integer(load_default=100, validate=Range(min=1, max=500))
+    before_id = Integer(load_default=None, validate=ID)
+
+
+class AuditOut(Schema):
+    id = Integer()
+    ts = Float()
+    username = String(allow_none=True)
+    device_id = Integer(allow_none=True)
+    action = String()
+    target = String(allow_none=True)
+    data = Raw(allow_none=True)
+
+
+class RangeQuery(In):
+    # `from` is a Python keyword: the field is read under data_key.
+    day_from = Date(data_key="from", load_default=None)
+    day_to = Date(data_key="to", load_default=None)
+    group_by = String(load_default="service", validate=OneOf(GROUPS))
+    agency_id = Integer(load_default=None, validate=ID)
+    chart = String(load_default="counts", validate=OneOf(["counts", "waits", "arrivals"]))
+
+
+class ReportRow(Schema):
+    key = Raw(allow_none=True)
+    label = String(allow_none=True)
+    issued = Integer()
+    transferred_in = Integer()
+    called = Integer()
+    served = Integer()
+    no_show = Integer()
+    cancelled = Integer()
+    expired = Integer()
+    transferred_out = Integer()
+    wait_median_s = Float(allow_none=True)
+    wait_p90_s = Float(allow_none=True)
+    service_median_s = Float(allow_none=True)
+    service_p90_s = Float(allow_none=True)
+    within_target = Integer()
+    target_compliance = Float(allow_none=True)
+
+
+class ReportOut(Schema):
+    from_ = String(data_key="from", attribute="from")
+    to = String()
+    group_by = String()
+    agency_id = Integer(allow_none=True)
+    rows = List(Nested(ReportRow))
+    arrivals_per_hour = List(Integer())
+
+
+class SurveyIn(In):
+    u1 = Integer(strict=True, required=True, validate=Range(min=1, max=4))
+    u2 = Integer(strict=True, required=True, validate=Range(min=1, max=4))
+    u3 = Integer(strict=True, required=True, validate=Range(min=1, max=4))
+    u4 = Integer(strict=True, required=True, validate=Range(min=1, max=4))
+    u5 = Integer(strict=True, required=True, validate=Range(min=1, max=4))
+    u6 = Integer(strict=True, required=True, validate=Range(min=1, max=4))
+    u7 = Integer(strict=True, required=True, validate=Range(min=1, max=4))
+    u8 = Integer(strict=True, required=True, validate=Range(min=1, max=4))
+    u9 = Integer(strict=True, required=True, validate=Range(min=1, max=4))
+    comment = Text(1000, load_default=None, allow_none=True)
+    source = String(load_default="tracking", validate=OneOf(["tracking", "counter"]))
+
+
+class SurveyState(Schema):
+    number = String()
+    status = String()
+    open = Boolean(metadata={"description": "The ticket is done and not yet rated"})
+    answered = Boolean()
+
+
+class SurveyStored(Schema):
+    id = Integer()
+    ticket_id = Integer()
+    number = String()
+
+
+class Board(Schema):
+    now = String()
+    service_day = String()
+    services = List(Dict())
+    counters = List(Dict())
+    printers = List(Dict())
+
+
+class SurveyReportOut(Schema):
+    from_ = String(data_key="from", attribute="from")
+    to = String()
+    elements = List(Dict())
+    services = List(Dict())
+    agencies = List(Dict())
+    total = Dict()
+    comments = List(Dict())

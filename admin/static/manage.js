@@ -1,0 +1,229 @@
+/* Agencies, services, counters, users, devices and printers: a list, a form to add, a form to edit. */
+(function () {
+  "use strict";
+  var G = window.Giliran, A = window.Admin, el = G.el, t = G.t;
+
+  function agencyOptions(agencies, withNone) {
+    var opts = agencies.map(function (a) { return [a.id, a.code + " — " + a.name]; });
+    return withNone ? [[null, t("none")]].concat(opts) : opts;
+  }
+
+  function activeCell(row) { return row.active ? t("active") : el("span", { class: "a-off", text: t("inactive") }); }
+
+  /* The list-and-form pattern: spec {title, newTitle, fetch(), columns(data), fields(data, row), create, update}. */
+  function resource(main, spec) {
+    var p = A.page(main, t("nav_" + spec.section));
+    var slot = el("div", { class: "a-formslot" });
+    function show(form) { G.clear(slot); slot.appendChild(form); form.scrollIntoView({ block: "nearest" }); }
+    function refresh() {
+      return spec.fetch().then(function (data) {
+        G.clear(p.body);
+        var columns = spec.columns(data).concat([{ label: "", cls: "a-act", cell: function (row) {
+          var buttons = spec.noEdit ? [] : [A.button(t("edit"), function () { edit(data, row); })];
+          return el("span", {}, buttons.concat(spec.actions ? spec.actions(row, refresh, show) : []));
+        } }]);
+        p.body.appendChild(A.table(columns, spec.rows(data), spec.rowClass));
+      });
+    }
+    function edit(data, row) {
+      show(A.form(t("edit") + ": " + (row.name || row.username || row.number), spec.fields(data, row), row,
+        function (values, form) { return spec.update(row, values, form).then(function (res) { if (res.ok) { refresh(); } return res; }); },
+        spec.extra ? spec.extra(data, row) : null));
+    }
+    p.bar.appendChild(A.button("+ " + t(spec.newKey), function () {
+      spec.fetch().then(function (data) {
+        show(A.form(t(spec.newKey), spec.fields(data, null), spec.defaults || {}, function (values, form) {
+          return spec.create(values, form).then(function (res) { if (res.ok) { refresh(); if (spec.created) { spec.created(res.data, show); } } return res; });
+        }, spec.extra ? spec.extra(data, null) : null));
+      });
+    }, "primary"));
+    p.main.insertBefore(slot, p.body);
+    refresh();
+    return refresh;
+  }
+
+  function both(paths) { return Promise.all(paths.map(function (x) { return A.load(x, true); })); }
+
+  A.views.agencies = function (main) {
+    resource(main, {
+      section: "agencies", newKey: "new_agency",
+      fetch: function () { return both(["/api/v1/admin/agencies"]); },
+      rows: function (d) { return d[0] || []; },
+      columns: function () {
+        return [{ label: t("code"), cell: function (r) { return r.code; } },
+                { label: t("name"), cell: function (r) { return r.name; } },
+                { label: t("color"), cell: function (r) { return r.color ? el("span", { class: "a-swatch", style: "background:" + r.color, title: r.color }) : null; } },
+                { label: t("status"), cell: activeCell }];
+      },
+      fields: function (d, row) {
+        var f = [{ name: "code", label: t("code") }, { name: "name", label: t("name") },
+                 { name: "color", label: t("color"), type: "color" }];
+        return row ? f.concat([{ name: "active", label: t("active"), type: "checkbox" }]) : f;
+      },
+      defaults: { color: "#0b4f9c" },
+      create: function (v) { return G.api("POST", "/api/v1/agencies", v); },
+      update: function (row, v) { return G.api("PATCH", "/api/v1/agencies/" + row.id, v); }
+    });
+  };
+
+  function hoursText(s) {
+    if (s.hours) {
+      return [1, 2, 3, 4, 5, 6, 7].map(function (d) {
+        var h = s.hours[String(d)];
+        return t("wd_" + d).slice(0, 3) + " " + (h ? h[0] + "–" + h[1] : t("closed_day"));
+      }).join(", ");
+    }
+    if (s.opens_at || s.closes_at) { return (s.opens_at || "00:00") + "–" + (s.closes_at || "24:00"); }
+    return t("every_day");
+  }
+
+  /* Seven rows of opening/closing times; empty = closed that day. */
+  function weekGrid(hours) {
+    var grid = el("fieldset", { class: "a-week" }, [el("legend", { text: t("weekly") })]);
+    var toggle = el("input", { type: "checkbox", id: "f-weekly" });
+    toggle.checked = !!hours;
+    grid.appendChild(el("label", {}, [toggle, " " + t("weekly")]));
+    var rows = el("div", { class: "a-week-rows" });
+    [1, 2, 3, 4, 5, 6, 7].forEach(function (d) {
+      var h = hours && hours[String(d)];
+      rows.appendChild(el("div", { class: "a-week-row" }, [
+        el("span", { text: t("wd_" + d) }),
+        el("input", { type: "time", id: "w-open-" + d, value: h ? h[0] : (d <= 5 && !hours ? "08:00" : "") }),
+        el("input", { type: "time", id: "w-close-" + d, value: h ? h[1] : (d <= 5 && !hours ? "15:00" : "") })]));
+    });
+    rows.hidden = !toggle.checked;
+    toggle.addEventListener("change", function () { rows.hidden = !toggle.checked; });
+    grid.appendChild(rows);
+    return grid;
+  }
+
+  function readWeek(form) {
+    if (!form.querySelector("#f-weekly").checked) { return null; }
+    var out = {};
+    [1, 2, 3, 4, 5, 6, 7].forEach(function (d) {
+      var o = form.querySelector("#w-open-" + d).value, c = form.querySelector("#w-close-" + d).value;
+      out[String(d)] = o && c ? [o.slice(0, 5), c.slice(0, 5)] : null;
+    });
+    return out;
+  }
+
+  A.views.services = function (main) {
+    var refresh = resource(main, {
+      section: "services", newKey: "new_service",
+      fetch: function () { return both(["/api/v1/admin/services", "/api/v1/admin/agencies"]); },
+      rows: function (d) { return d[0] || []; },
+      columns: function (d) {
+        return [{ label: t("agency"), cell: function (r) { return A.agencyName(d[1], r.agency_id); } },
+                { label: t("prefix"), cell: function (r) { return r.prefix; } },
+                { label: t("name"), cell: function (r) { return r.name; } },
+                { label: t("daily_quota"), cell: function (r) { return r.daily_quota === null ? t("none") : r.daily_quota; } },
+                { label: t("hours"), cell: hoursText },
+                { label: t("target"), cell: function (r) { return t("minutes", { n: r.target_wait_min }); } },
+                { label: t("status"), cell: activeCell }];
+      },
+      fields: function (d, row) {
+        var f = row ? [] : [{ name: "agency_id", label: t("agency"), type: "select", options: agencyOptions(d[1] || []), numeric: true }];
+        f = f.concat([{ name: "prefix", label: t("prefix"), placeholder: "A" }, { name: "name", label: t("name") },
+          { name: "requirements", label: t("requirements"), type: "textarea" },
+          { name: "daily_quota", label: t("daily_quota"), type: "number", min: 1, help: t("quota_help") },
+          { name: "opens_at", label: t("opens_at"), type: "time", nullable: true },
+          { name: "closes_at", label: t("closes_at"), type: "time", nullable: true },
+          { name: "target_wait_min", label: t("target_wait"), type: "number", min: 1 },
+          { name: "default_service_s", label: t("service_time"), type: "number", min: 1 }]);
+        return row ? f.concat([{ name: "active", label: t("active"), type: "checkbox" }]) : f;
+      },
+      defaults: { target_wait_min: 15, default_service_s: 300 },
+      extra: function (d, row) { return weekGrid(row ? row.hours : null); },
+      create: function (v, form) {
+        var hours = readWeek(form);
+        return G.api("POST", "/api/v1/services", v).then(function (res) {
+          if (!res.ok || !hours) { return res; }
+          return G.api("PATCH", "/api/v1/services/" + res.data.id, { hours: hours });
+        });
+      },
+      update: function (row, v, form) {
+        v.hours = readWeek(form);
+        return G.api("PATCH", "/api/v1/services/" + row.id, v);
+      }
+    });
+    return refresh;
+  };
+
+  A.views.counters = function (main) {
+    resource(main, {
+      section: "counters", newKey: "new_counter",
+      fetch: function () { return both(["/api/v1/counters", "/api/v1/admin/agencies", "/api/v1/admin/services"]); },
+      rows: function (d) { return d[0] || []; },
+      columns: function (d) {
+        return [{ label: t("agency"), cell: function (r) { return A.agencyName(d[1], r.agency_id); } },
+                { label: t("number"), cell: function (r) { return r.number; } },
+                { label: t("name"), cell: function (r) { return r.name; } },
+                { label: t("services"), cell: function (r) {
+                  return (d[2] || []).filter(function (s) { return r.service_ids.indexOf(s.id) >= 0; })
+                    .map(function (s) { return s.prefix + " " + s.name; }).join(", "); } },
+                { label: t("status"), cell: function (r) { return t("state_" + r.state); } }];
+      },
+      fields: function (d, row) {
+        var services = (d[2] || []).filter(function (s) { return !row || s.agency_id === row.agency_id; })
+          .map(function (s) { return [s.id, A.agencyName(d[1], s.agency_id) + " · " + s.prefix + " " + s.name]; });
+        var f = row ? [] : [{ name: "agency_id", label: t("agency"), type: "select", options: agencyOptions(d[1] || []), numeric: true }];
+        return f.concat([{ name: "number", label: t("number"), type: "number", min: 1 },
+          { name: "name", label: t("name"), nullable: true },
+          { name: "service_ids", label: t("services"), type: "checks", options: services },
+          { name: "kind", label: t("counter_kind"), type: "select",
+            options: [["", "–"], ["loket", t("kind_loket")], ["meja", t("kind_meja")], ["ruang", t("kind_ruang")]] }]);
+      },
+      create: function (v) {
+        var kind = v.kind; delete v.kind;
+        return G.api("POST", "/api/v1/counters", v).then(function (res) {
+          if (!res.ok || !kind) { return res; }
+          return G.api("PUT", "/api/v1/counters/" + res.data.id + "/kind", { kind: kind }).then(function () { return res; });
+        });
+      },
+      update: function (row, v) {
+        var kind = v.kind; delete v.kind;
+        return G.api("PATCH", "/api/v1/counters/" + row.id, v).then(function (res) {
+          if (!res.ok || !kind) { return res; }
+          return G.api("PUT", "/api/v1/counters/" + row.id + "/kind", { kind: kind }).then(function () { return res; });
+        });
+      }
+    });
+  };
+
+  A.views.users = function (main) {
+    resource(main, {
+      section: "users", newKey: "new_user",
+      fetch: function () { return both(["/api/v1/users", "/api/v1/admin/agencies"]); },
+      rows: function (d) { return d[0] || []; },
+      columns: function (d) {
+        return [{ label: t("username"), cell: function (r) { return r.username; } },
+                { label: t("full_name"), cell: function (r) { return r.full_name; } },
+                { label: t("role"), cell: function (r) { return t("role_" + r.role); } },
+                { label: t("agency"), cell: function (r) { return A.agencyName(d[1], r.agency_id); } },
+                { label: t("status"), cell: activeCell }];
+      },
+      fields: function (d, row) {
+        var roles = [["officer", t("role_officer")], ["supervisor", t("role_supervisor")], ["admin", t("role_admin")]];
+        var f = row ? [] : [{ name: "username", label: t("username") },
+                            { name: "password", label: t("password"), type: "password" }];
+        f = f.concat([{ name: "full_name", label: t("full_name"), nullable: true },
+          { name: "role", label: t("role"), type: "select", options: roles },
+          { name: "agency_id", label: t("agency"), type: "select", options: agencyOptions(d[1] || [], true), numeric: true }]);
+        return row ? f.concat([{ name: "active", label: t("active"), type: "checkbox" }]) : f;
+      },
+      defaults: { role: "officer" },
+      actions: function (row, refresh, show) {
+        return [A.button(t("reset_password"), function () {
+          show(A.form(t("reset_password") + ": " + row.username,
+            [{ name: "password", label: t("new_password"), type: "password" }], {},
+            function (v) { return G.api("POST", "/api/v1/users/" + row.id + "/password", v).then(function (res) {
+              if (res.ok) { A.toast(t("password_set")); } return res; }); }));
+        })];
+      },
+      create: function (v) { return G.api("POST", "/api/v1/users", v); },
+      update: function (row, v) { return G.api("PATCH", "/api/v1/users/" + row.id, v); }
+    });
+  };
+
+  window.AdminManage = { resource: resource, agencyOptions: agencyOptions, both: both, activeCell: activeCell };
+})();

@@ -1,0 +1,394 @@
+"""The admin's edits: change or deactivate what catalog/accounts create. One audited
+transaction each; the `_UNSET` default means "leave this field as it is"."""
+
+import json
+import sqlite3
+from datetime import date
+
+from werkzeug.security import generate_password_hash
+
+from db import accounts, catalog
+from db.accounts import _UNSET, MIN_PASSWORD, ROLES
+from db.catalog import AGENCY_CODE_RE, PREFIX_RE, _check_hours, audit, get_agency, get_service
+from db.clock import parse_hhmm
+from db.connection import write
+from db.errors import Conflict, Invalid, NotFound
+
+
+def _invalid(fields):
+    raise Invalid("validation_error", "Some fields are not valid.", fields)
+
+
+def _apply(conn, table, row_id, changes, action, actor_id):
+    if not changes:
+        return
+    sets = ", ".join(f"{k} = ?" for k in changes)
+    conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", (*changes.values(), row_id))
+    audit(conn, action, f"{table[:-1]}:{row_id}", changes, user_id=actor_id)
+
+
+# -- agencies ------------------------------------------------------------------
+
+
+def list_all_agencies(conn):
+    """Every agency, active or not."""
+    return [catalog.agency_dict(r) for r in
+            conn.execute("SELECT * FROM agencies ORDER BY active DESC, sort, name, id")]
+
+
+def _update_agency(conn, agency_id, values, actor_id):
+    get_agency(conn, agency_id)
+    changes = {}
+    if values.get("code", _UNSET) is not _UNSET:
+        code = (values["code"] or "").strip()
+        if not AGENCY_CODE_RE.match(code):
+            _invalid({"code": "1-32 letters, digits, '-' or '_'."})
+        if conn.execute("SELECT 1 FROM agencies WHERE code = ? AND id != ?", (code, agency_id)).fetchone():
+            raise Conflict("code_taken", f"An agency with code {code} already exists.", {"code": "Already taken."})
+        changes["code"] = code
+    if values.get("name", _UNSET) is not _UNSET:
+        if not (values["name"] or "").strip():
+            _invalid({"name": "Required."})
+        changes["name"] = values["name"].strip()
+    if values.get("color", _UNSET) is not _UNSET:
+        changes["color"] = values["color"]
+    if values.get("active", _UNSET) is not _UNSET:
+        changes["active"] = 1 if values["active"] else 0
+    _apply(conn, "agencies", agency_id, changes, "agency.update", actor_id)
+    return catalog.agency_dict(get_agency(conn, agency_id))
+
+
+def update_agency(conn, agency_id, values, *, actor_id=None):
+    """Rename an agency, change its code or colour, or (de)activate it."""
+    return write(conn, _update_agency, agency_id, values, actor_id)
+
+
+# -- services ------------------------------------------------------------------
+
+
+def service_config(row):
+    """A service's settings as the admin edits them (no live figures)."""
+    return {k: row[k] for k in ("id", "agency_id", "prefix", "name", "requirements", "daily_quota",
+                                "opens_at", "closes_at", "target_wait_min", "default_service_s")} | {
+        "hours": json.loads(row["hours"]) if row["hours"] else None, "active": bool(row["active"])}
+
+
+def list_service_configs(conn, agency_id=None):
+    """Every service (of one agency), active or not, with its settings."""
+    if agency_id is None:
+        rows = conn.execute("SELECT * FROM services ORDER BY agency_id, sort, prefix, id")
+    else:
+        rows = conn.execute("SELECT * FROM services WHERE agency_id = ? ORDER BY sort, prefix, id",
+                            (agency_id,))
+    return [service_config(r) for r in rows]
+
+
+def check_week_hours(hours):
+    """Validate {"1": ["08:00", "15:00"], ..., "7": null}; returns (clean, field errors)."""
+    if hours is None:
+        return None, {}
+    if not isinstance(hours, dict):
+        return None, {"hours": "An object from ISO weekday (1-7) to [opens, closes] or null."}
+    clean, fields = {}, {}
+    for day in map(str, range(1, 8)):
+        value = hours.get(day)
+        if value is None:
+            clean[day] = None
+            continue
+        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+            fields[f"hours.{day}"] = "[opens, closes] as HH:MM, or null for closed."
+            continue
+        try:
+            if parse_hhmm(value[0]) >= parse_hhmm(value[1]):
+                fields[f"hours.{day}"] = "Closing must be after opening."
+        except (ValueError, AttributeError):
+            fields[f"hours.{day}"] = "Use HH:MM, e.g. 08:00."
+        clean[day] = value
+    extra = set(map(str, hours)) - set(clean)
+    if extra:
+        fields["hours"] = "Weekdays are 1 (Monday) to 7 (Sunday)."
+    return clean, fields
+
+
+def _update_service(conn, service_id, values, actor_id):
+    row = get_service(conn, service_id)
+    changes, fields = {}, {}
+    get = lambda k: values.get(k, _UNSET)  # noqa: E731
+    if get("prefix") is not _UNSET:
+        prefix = (values["prefix"] or "").strip().upper()
+        if not PREFIX_RE.match(prefix):
+            fields["prefix"] = "1 to 3 letters A-Z."
+        changes["prefix"] = prefix
+    if get("name") is not _UNSET:
+        if not (values["name"] or "").strip():
+            fields["name"] = "Required."
+        changes["name"] = (values["name"] or "").strip()
+    for key, low in (("daily_quota", 1), ("target_wait_min", 1), ("default_service_s", 1)):
+        if get(key) is not _UNSET:
+            if values[key] is not None and values[key] < low:
+                fields[key] = f"At least {low}."
+            if values[key] is None and key != "daily_quota":
+                fields[key] = "Required."
+            changes[key] = values[key]
+    if get("requirements") is not _UNSET:
+        changes["requirements"] = values["requirements"] or ""
+    for key in ("opens_at", "closes_at"):
+        if get(key) is not _UNSET:
+            changes[key] = values[key] or None
+    _check_hours(changes.get("opens_at", row["opens_at"]), changes.get("closes_at", row["closes_at"]),
+                 fields)
+    if get("hours") is not _UNSET:
+        clean, more = check_week_hours(values["hours"])
+        fields.update(more)
+        changes["hours"] = json.dumps(clean) if clean is not None else None
+    if get("active") is not _UNSET:
+        changes["active"] = 1 if values["active"] else 0
+    if fields:
+        _invalid(fields)
+    _apply(conn, "services", service_id, changes, "service.update", actor_id)
+    return get_service(conn, service_id)
+
+
+def update_service(conn, service_id, values, *, actor_id=None):
+    """Change a service's name, prefix, requirements, quota, hours, target; (de)activate it."""
+    return service_config(write(conn, _update_service, service_id, values, actor_id))
+
+
+# -- holidays ------------------------------------------------------------------
+
+
+def list_holidays(conn):
+    """Every day the whole MPP is closed."""
+    return [dict(r) for r in conn.execute("SELECT day, name FROM holidays ORDER BY day")]
+
+
+def _set_holiday(conn, day, name, actor_id):
+    try:
+        day = date.fromisoformat(day).isoformat()
+    except (TypeError, ValueError):
+        _invalid({"day": "A date as YYYY-MM-DD."})
+    conn.execute("INSERT INTO holidays (day, name) VALUES (?, ?) "
+                 "ON CONFLICT(day) DO UPDATE SET name = excluded.name", (day, name or ""))
+    audit(conn, "holiday.set", f"holiday:{day}", {"name": name}, user_id=actor_id)
+    return {"day": day, "name": name or ""}
+
+
+def set_holiday(conn, day, name, *, actor_id=None):
+    """Close the whole MPP on a day (a national holiday, cuti bersama)."""
+    return write(conn, _set_holiday, day, name, actor_id)
+
+
+def _delete_holiday(conn, day, actor_id):
+    if conn.execute("DELETE FROM holidays WHERE day = ?", (day,)).rowcount == 0:
+        raise NotFound("holiday_not_found", "That day is not a holiday.")
+    audit(conn, "holiday.delete", f"holiday:{day}", user_id=actor_id)
+
+
+def delete_holiday(conn, day, *, actor_id=None):
+    """Open the MPP again on a day."""
+    write(conn, _delete_holiday, day, actor_id)
+
+
+# -- counters ------------------------------------------------------------------
+
+
+def _update_counter(conn, counter_id, values, actor_id):
+    row = conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone()
+    if row is None:
+        raise NotFound("counter_not_found", "No counter with that id.")
+    changes = {}
+    if values.get("number", _UNSET) is not _UNSET:
+        changes["number"] = values["number"]
+    if values.get("name", _UNSET) is not _UNSET:
+        changes["name"] = (values["name"] or "").strip() or f"Loket {changes.get('number', row['number'])}"
+    try:
+        _apply(conn, "counters", counter_id, changes, "counter.update", actor_id)
+    except sqlite3.IntegrityError:
+        raise Conflict("counter_number_taken", "This agency already has a counter with that number.",
+                       {"number": "Already taken in this agency."})
+    service_ids = values.get("service_ids", _UNSET)
+    if service_ids is not _UNSET:
+        service_ids = list(dict.fromkeys(service_ids or []))
+        if not service_ids:
+            _invalid({"service_ids": "A counter serves at least one service."})
+        for sid in service_ids:
+            srow = conn.execute("SELECT agency_id FROM services WHERE id = ?", (sid,)).fetchone()
+            if srow is None or srow[0] != row["agency_id"]:
+                _invalid({"service_ids": f"Service {sid} is not a service of this agency."})
+        conn.execute("DELETE FROM counter_services WHERE counter_id = ?", (counter_id,))
+        conn.executemany("INSERT INTO counter_services (counter_id, service_id) VALUES (?, ?)",
+                         [(counter_id, sid) for sid in service_ids])
+        audit(conn, "counter.services", f"counter:{counter_id}", {"service_ids": service_ids},
+              user_id=actor_id)
+
+
+def update_counter(conn, clock, counter_id, values, *, actor_id=None):
+    """Renumber or rename a counter, or change the services it serves."""
+    from db import tickets
+
+    write(conn, _update_counter, counter_id, values, actor_id)
+    return tickets.counter_dict(conn, clock, counter_id)
+
+
+# -- users and devices ---------------------------------------------------------
+
+
+def _user_row(conn, user_id):
+    row = accounts.get_user(conn, user_id)
+    if row is None:
+        raise NotFound("user_not_found", "No user with that id.")
+    return row
+
+
+def _update_user(conn, user_id, values, actor_id):
+    row = _user_row(conn, user_id)
+    changes = {}
+    role = values.get("role", _UNSET)
+    agency_id = values.get("agency_id", _UNSET)
+    if role is not _UNSET:
+        if role not in ROLES:
+            _invalid({"role": f"One of: {', '.join(ROLES)}."})
+        changes["role"] = role
+    if agency_id is not _UNSET:
+        if agency_id is not None:
+            get_agency(conn, agency_id)
+        changes["agency_id"] = agency_id
+    if changes.get("role", row["role"]) != "admin" and changes.get("agency_id", row["agency_id"]) is None:
+        _invalid({"agency_id": "Officers and supervisors belong to an agency."})
+    if values.get("full_name", _UNSET) is not _UNSET:
+        changes["full_name"] = (values["full_name"] or "").strip() or None
+    if values.get("active", _UNSET) is not _UNSET:
+        if user_id == actor_id and not values["active"]:
+            raise Conflict("own_account", "You cannot deactivate your own account.")
+        changes["active"] = 1 if values["active"] else 0
+    if user_id == actor_id and changes.get("role", "admin") != "admin":
+        raise Conflict("own_account", "You cannot take the admin role from yourself.")
+    _apply(conn, "users", user_id, changes, "user.update", actor_id)
+    return accounts.user_dict(_user_row(conn, user_id))
+
+
+def update_user(conn, user_id, values, *, actor_id=None):
+    """Change a person's role, agency or name, or (de)activate them."""
+    return write(conn, _update_user, user_id, values, actor_id)
+
+
+def _reset_password(conn, user_id, password, actor_id):
+    _user_row(conn, user_id)
+    if len(password or "") < MIN_PASSWORD:
+        _invalid({"password": f"At least {MIN_PASSWORD} characters."})
+    conn.execute("UPDATE users SET password_hash = ? WHERE id = ?",
+                 (generate_password_hash(password, accounts.HASH_METHOD), user_id))
+    audit(conn, "user.password", f"user:{user_id}", user_id=actor_id)
+
+
+def reset_password(conn, user_id, password, *, actor_id=None):
+    """Give a person a new password (the hash only is stored and audited as done)."""
+    write(conn, _reset_password, user_id, password, actor_id)
+
+
+def _revoke_device(conn, device_id, actor_id):
+    accounts.get_device(conn, device_id)
+    conn.execute("UPDATE devices SET active = 0 WHERE id = ?", (device_id,))
+    audit(conn, "device.revoke", f"device:{device_id}", user_id=actor_id)
+    return accounts.get_device(conn, device_id)
+
+
+def revoke_device(conn, device_id, *, actor_id=None):
+    """Revoke a kiosk's or display's token: it is refused from its next request on."""
+    return accounts.device_dict(write(conn, _revoke_device, device_id, actor_id))
+
+
+# -- the audit log -------------------------------------------------------------
+
+
+def list_audit(conn, limit=100, before_id=None):
+    """The latest audit entries, newest first, with who did it."""
+    where, params = "", []
+    if before_id:
+        where = "WHERE l.id < ?"
+        params.append(before_id)
+    rows = conn.execute(
+        f"""SELECT l.*, u.username FROM audit_log l LEFT JOIN users u ON u.id = l.user_id
+            {where} ORDER BY l.id DESC LIMIT ?""", (*params, limit)).fetchall()
+    return [{"id": r["id"], "ts": r["ts"], "username": r["username"], "device_id": r["device_id"],
+             "action": r["action"], "target": r["target"],
+             "data": json.loads(r["data"]) if r["data"] else None} for r in rows]
+
+
+# -- the live board ------------------------------------------------------------
+
+
+def board(conn, clock, agency_id=None):
+    """Every queue's waiting count and longest wait, every counter and its officer, printers."""
+    now = clock.ts()
+    day = clock.service_day(now)
+    live = {r[0]: (r[1], r[2]) for r in conn.execute(
+        """SELECT t.service_id, count(*), min(coalesce(v.queued_ts, t.issued_ts))
+           FROM tickets t LEFT JOIN ticket_visits v
+             ON v.id = (SELECT max(id) FROM ticket_visits WHERE ticket_id = t.id)
+           WHERE t.status = 'waiting' GROUP BY t.service_id""")}
+    served = {r[0]: r[1] for r in conn.execute(
+        "SELECT service_id, count(*) FROM tickets WHERE service_day = ? AND status = 'done' "
+        "GROUP BY service_id", (day,))}
+    where, params = ("WHERE s.agency_id = ?", (agency_id,)) if agency_id is not None else ("", ())
+    services = []
+    for s in conn.execute(
+            f"""SELECT s.*, a.name AS agency_name, a.code AS agency_code FROM services s
+                JOIN agencies a ON a.id = s.agency_id {where}
+                ORDER BY a.sort, a.name, s.sort, s.prefix""", params):
+        if not s["active"]:
+            continue
+        waiting, oldest = live.get(s["id"], (0, None))
+        longest = int(now - oldest) if oldest is not None else 0
+        services.append({
+            "id": s["id"], "agency_id": s["agency_id"], "agency_name": s["agency_name"],
+            "agency_code": s["agency_code"], "prefix": s["prefix"], "name": s["name"],
+            "waiting": waiting, "longest_wait_s": longest,
+            "oldest_queued_at": clock.iso(oldest), "target_wait_min": s["target_wait_min"],
+            "late": oldest is not None and longest > s["target_wait_min"] * 60,
+            "served_today": served.get(s["id"], 0),
+        })
+    cwhere = "WHERE c.agency_id = ?" if agency_id is not None else ""
+    counters = [{
+        "id": c["id"], "agency_id": c["agency_id"], "agency_code": c["agency_code"],
+        "number": c["number"], "name": c["name"], "state": c["state"],
+        "pause_reason": c["pause_reason"], "officer": c["full_name"] or c["username"],
+        "ticket_number": c["ticket_number"], "ticket_status": c["ticket_status"],
+        "since": clock.iso(c["state_ts"]),
+    } for c in conn.execute(
+        f"""SELECT c.*, a.code AS agency_code, u.username, u.full_name,
+                   t.number AS ticket_number, t.status AS ticket_status
+            FROM counters c JOIN agencies a ON a.id = c.agency_id
+            LEFT JOIN users u ON u.id = c.user_id LEFT JOIN tickets t ON t.id = c.ticket_id
+            {cwhere} ORDER BY a.sort, a.name, c.number""", params)]
+    printers = [{"id": p["id"], "name": p["name"], "status": p["status"],
+                 "status_detail": p["status_detail"],
+                 "trouble": p["status"] not in ("online", "unknown")}
+                for p in conn.execute("SELECT * FROM printers ORDER BY id")]
+    return {"now": clock.iso(now), "service_day": day, "services": services,
+            "counters": counters, "printers": printers}
+
+
+# -- backup --------------------------------------------------------------------
+
+
+def backup(conn, out_path, *, actor_id=None):
+    """Copy the live database into `out_path` with SQLite's online backup API.
+
+    A copy of the file could catch a half-written page or miss the WAL; the
+    backup API reads one consistent snapshot while kiosks keep issuing.
+    """
+    from db.connection import connect
+
+    target = sqlite3.connect(str(out_path))
+    try:
+        conn.backup(target)  # all pages in one step: one consistent read snapshot
+    finally:
+        target.close()
+    check = connect(out_path)
+    try:
+        check.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
+    finally:
+        check.close()
+    write(conn, audit, "backup", "database", {"path": str(out_path)}, user_id=actor_id)
+    return out_path
