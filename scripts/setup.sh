@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 # espeak-ng and sox make the default voice pack; chromium runs the browser
-# tests; fonts-dejavu-core draws the print preview.
-APT_PACKAGES=(python3-venv python3-dev build-essential espeak-ng sox fonts-dejavu-core chromium)
+# tests; fonts-dejavu-core draws the print preview; wrk drives bench/issue_load.py.
+APT_PACKAGES=(python3-venv python3-dev build-essential espeak-ng sox fonts-dejavu-core chromium wrk)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
