@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/fanout.py [--clients 500] [--rate 20] [--seconds 15]
 
-Starts gunicorn on loopback with a fresh database (20 services, 20 counters),
-connects --clients websocket clients (60 % displays, 30 % officers' consoles
-by session cookie, 10 % tracking pages), then calls --rate tickets a second
-for --seconds. Prints the latency from sending the call-next request to each
-client receiving its `ticket_called`, p50/p99/max, lost events, and the
-worker's memory (RSS) before and after the clients connected.
+Starts gunicorn on loopback with a fresh database (10 agencies of 2 services
+and 2 counters each), connects --clients websocket clients as a busy MPP has
+them: --displays lobby TVs (all agencies), --consoles officers' consoles
+(spread over the agencies, each hearing its own agency) and the rest tracking
+pages of waiting tickets (each hearing its own ticket and its service's line),
+then calls --rate tickets a second for --seconds. Prints the latency from
+sending the call-next request to each client receiving its `ticket_called`,
+p50/p99/max, missed events, and the worker's memory (RSS).
 """
 
 import argparse
@@ -19,6 +21,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import requests
 import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from conftest import Server  # noqa: E402
 
-SERVICES = 20
+AGENCIES = 10
+PER_AGENCY = 2  # services, and counters
+SERVICES = AGENCIES * PER_AGENCY
 
 
 def worker_rss_mb(master_pid):
@@ -42,22 +47,29 @@ def worker_rss_mb(master_pid):
 def prepare(srv, tickets_needed):
     admin = srv.session()
     url = srv.url + "/api/v1"
-    agency = admin.post(url + "/agencies", json={"code": "B", "name": "Bench"}).json()["id"]
-    services, counters = [], []
-    for i in range(SERVICES):
-        prefix = chr(ord("A") + i)
-        services.append(admin.post(url + "/services", json={
-            "agency_id": agency, "prefix": prefix, "name": f"Layanan {prefix}"}).json()["id"])
-        counters.append(admin.post(url + "/counters", json={
-            "agency_id": agency, "number": i + 1, "service_ids": [services[-1]]}).json()["id"])
-        admin.post(url + f"/counters/{counters[-1]}/open")
+    services, counters, officers = [], [], []
+    for a in range(AGENCIES):
+        agency = admin.post(url + "/agencies", json={"code": f"B{a}", "name": f"Bench {a}"}).json()["id"]
+        for i in range(PER_AGENCY):
+            prefix = chr(ord("A") + a * PER_AGENCY + i)
+            services.append(admin.post(url + "/services", json={
+                "agency_id": agency, "prefix": prefix, "name": f"Layanan {prefix}"}).json()["id"])
+        for i in range(PER_AGENCY):
+            counters.append(admin.post(url + "/counters", json={
+                "agency_id": agency, "number": i + 1,
+                "service_ids": services[-PER_AGENCY:]}).json()["id"])
+            admin.post(url + f"/counters/{counters[-1]}/open")
+        admin.post(url + "/users", json={"username": f"petugas{a}", "password": "bench-password",
+                                         "role": "officer", "agency_id": agency})
+        officer = requests.Session()
+        officer.post(url + "/auth/login", json={"username": f"petugas{a}", "password": "bench-password"})
+        officers.append(officer.cookies.get("giliran_session"))
     display = admin.post(url + "/devices", json={"kind": "display", "name": "TV"}).json()["token"]
-    kiosk = admin.post(url + "/devices", json={"kind": "kiosk", "name": "K"}).json()["token"]
     codes = []
     for n in range(tickets_needed):
         r = admin.post(url + "/tickets", json={"service_id": services[n % SERVICES]})
         codes.append(r.json()["code"])
-    return admin.cookies.get("giliran_session"), display, kiosk, counters, codes
+    return admin.cookies.get("giliran_session"), display, officers, counters, codes
 
 
 async def run(args):
@@ -65,7 +77,7 @@ async def run(args):
     srv = Server(workdir / "mpp.db", env={"MPP_LOG_LEVEL": "warning"}).start()
     try:
         calls = args.rate * args.seconds
-        cookie, display_token, _, counters, codes = prepare(srv, calls + SERVICES)
+        cookie, display_token, officers, counters, codes = prepare(srv, calls + SERVICES)
         rss_before = worker_rss_mb(srv.proc.pid)
         received = []  # (kind, ticket_id, t_received)
         clients = []
@@ -82,11 +94,11 @@ async def run(args):
 
         started = time.perf_counter()
         for i in range(args.clients):
-            share = i % 10
-            if share < 6:
+            if i < args.displays:
                 kind, kw = "display", {"auth": {"token": display_token}}
-            elif share < 9:
-                kind, kw = "staff", {"headers": {"Cookie": f"giliran_session={cookie}"}}
+            elif i < args.displays + args.consoles:
+                officer = officers[i % AGENCIES]
+                kind, kw = "staff", {"headers": {"Cookie": f"giliran_session={officer}"}}
             else:
                 kind, kw = "tracking", {"auth": {"ticket": codes[i % len(codes)]}}
             client = listener(kind)
@@ -113,13 +125,14 @@ async def run(args):
         rss_after = worker_rss_mb(srv.proc.pid)
 
         latencies = sorted((t - sent[tid]) * 1000 for _, tid, t in received if tid in sent)
-        listeners = kinds["display"] + kinds["staff"]
+        # Displays hear every call; a console hears its agency's calls.
+        expected = calls * kinds["display"] + calls * kinds["staff"] // AGENCIES
         heard = sum(1 for kind, tid, _ in received if kind != "tracking" and tid in sent)
         q = statistics.quantiles(latencies, n=100)
         print(f"clients={args.clients} {kinds}, connected in {connect_s:.1f}s; "
               f"{calls} calls at {args.rate}/s")
-        print(f"ticket_called received: {len(latencies)}; displays and consoles: {heard} of "
-              f"{calls * listeners} (lost {calls * listeners - heard})")
+        print(f"ticket_called received: {len(latencies)}; by displays and consoles: {heard} of "
+              f"{expected} expected (missed {expected - heard})")
         print(f"call -> event latency ms: p50 {q[49]:.1f}  p99 {q[98]:.1f}  max {latencies[-1]:.1f}")
         print(f"worker RSS MB: {rss_before:.0f} before clients, {rss_connected:.0f} with clients, "
               f"{rss_after:.0f} after the calls")
@@ -134,6 +147,8 @@ def main():
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--rate", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--displays", type=int, default=20)
+    parser.add_argument("--consoles", type=int, default=60)
     asyncio.run(run(parser.parse_args()))
 
 

@@ -29,9 +29,15 @@ from conftest import Server  # noqa: E402
 
 LUA = """
 wrk.method = "POST"
-wrk.body = '{"service_id": %(service_id)d}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %(token)s"
+local services = {%(service_ids)s}
+local n = 0
+request = function()
+  n = n + 1
+  local body = '{"service_id": ' .. services[(n %% #services) + 1] .. '}'
+  return wrk.format(nil, nil, nil, body)
+end
 done = function(summary, latency, requests)
   io.write(string.format("JSON {\\"requests\\": %%d, \\"errors\\": %%d, \\"non2xx\\": %%d, " ..
     "\\"p50\\": %%d, \\"p99\\": %%d, \\"max\\": %%d, \\"seconds\\": %%f}\\n",
@@ -42,14 +48,15 @@ end
 """
 
 
-def prepare(srv):
+def prepare(srv, services):
     admin = srv.session()
     url = srv.url + "/api/v1"
     agency = admin.post(url + "/agencies", json={"code": "BENCH", "name": "Bench"}).json()
-    service = admin.post(url + "/services", json={"agency_id": agency["id"], "prefix": "A",
-                                                  "name": "Bench"}).json()
+    ids = [admin.post(url + "/services", json={"agency_id": agency["id"], "prefix": chr(65 + i),
+                                               "name": f"Bench {i}"}).json()["id"]
+           for i in range(services)]
     token = admin.post(url + "/devices", json={"kind": "kiosk", "name": "K"}).json()["token"]
-    return service["id"], token
+    return ids, token
 
 
 def run_wrk(srv, script, clients, seconds):
@@ -67,33 +74,38 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--services", type=int, default=16,
+                        help="kiosks spread tickets over this many services (the demo MPP has 16)")
     parser.add_argument("--worker", default="gevent", choices=["gevent", "gthread"])
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="giliran-bench-"))
     env = {"MPP_LOG_LEVEL": "warning"}
     if args.worker == "gthread":
         env["MPP_WORKER_CLASS"] = "gthread"
-    srv = Server(workdir / "mpp.db", env=env).start()
-    try:
-        service_id, token = prepare(srv)
-        script = workdir / "issue.lua"
-        script.write_text(LUA % {"service_id": service_id, "token": token})
-        print(f"worker={args.worker} seconds={args.seconds} cores={os.cpu_count()}")
-        print(f"{'clients':>7} {'tickets/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6}")
-        total_ok = 0
-        for clients in args.clients:
+    print(f"worker={args.worker} seconds={args.seconds} services={args.services} "
+          f"cores={os.cpu_count()}; a fresh server and database for each step")
+    print(f"{'clients':>7} {'tickets/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6}"
+          f"  database check")
+    for clients in args.clients:
+        workdir = Path(tempfile.mkdtemp(prefix="giliran-bench-"))
+        srv = Server(workdir / "mpp.db", env=env).start()
+        try:
+            ids, token = prepare(srv, args.services)
+            script = workdir / "issue.lua"
+            script.write_text(LUA % {"service_ids": ", ".join(map(str, ids)), "token": token})
             r = run_wrk(srv, script, clients, args.seconds)
-            ok = r["requests"] - r["non2xx"]
-            total_ok += ok
-            print(f"{clients:>7} {ok / r['seconds']:>10.0f} {r['p50'] / 1000:>7.1f} "
-                  f"{r['p99'] / 1000:>7.1f} {r['max'] / 1000:>7.1f} {r['errors'] + r['non2xx']:>6}")
+        finally:
+            srv.stop()
+        ok = r["requests"] - r["non2xx"]
         conn = sqlite3.connect(workdir / "mpp.db")
-        count, distinct, top = conn.execute(
-            "SELECT count(*), count(DISTINCT seq), max(seq) FROM tickets").fetchone()
-        print(f"database: {count} tickets, {distinct} distinct numbers, highest {top} "
-              f"(wrk counted {total_ok} answered 2xx; requests cut off at the end may add a few)")
-    finally:
-        srv.stop()
+        count, repeats = conn.execute(
+            "SELECT count(*), count(*) - count(DISTINCT origin_service_id || ':' || seq) "
+            "FROM tickets").fetchone()
+        gaps = conn.execute(
+            "SELECT count(*) FROM (SELECT origin_service_id, max(seq) m, count(*) c FROM tickets "
+            "GROUP BY origin_service_id) WHERE m != c").fetchone()[0]
+        check = f"{count} tickets ({count - ok:+d} vs 2xx seen), {repeats} repeats, {gaps} gaps"
+        print(f"{clients:>7} {ok / r['seconds']:>10.0f} {r['p50'] / 1000:>7.1f} "
+              f"{r['p99'] / 1000:>7.1f} {r['max'] / 1000:>7.1f} {r['errors'] + r['non2xx']:>6}  {check}")
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ class Pool:
     schema again; reusing one saves most of a millisecond per request.
     """
 
-    def __init__(self, path, size=16, writer=None, **options):
+    def __init__(self, path, size=64, writer=None, **options):
         self.path = path
         self.size = size
         self.writer = writer
