@@ -6,9 +6,7 @@ from apiflask.validators import Length, OneOf, Range
 
 from db.accounts import ROLES
 from db.reports import GROUPS
-from web.schemas import ID, Id, In, Text
-
-HHMM = {"pattern": r"^\d{2}:\d{2}$", "example": "08:00"}
+from web.schemas import HHMM, ID, Id, In, ServiceFields, Text, TimeOfDay
 
 
 class AgencyPatch(In):
@@ -23,8 +21,8 @@ class ServicePatch(In):
     name = String(validate=Length(min=1, max=200))
     requirements = Text(2000, allow_none=True)
     daily_quota = Integer(strict=True, allow_none=True, validate=Range(min=1, max=100000))
-    opens_at = String(allow_none=True, validate=Length(max=5), metadata=HHMM)
-    closes_at = String(allow_none=True, validate=Length(max=5), metadata=HHMM)
+    opens_at = TimeOfDay(allow_none=True, metadata=HHMM)
+    closes_at = TimeOfDay(allow_none=True, metadata=HHMM)
     hours = Dict(allow_none=True, metadata={
         "description": 'ISO weekday to [opens, closes] or null: {"1": ["08:00", "15:00"], "7": null}'})
     target_wait_min = Integer(strict=True, validate=Range(min=1, max=1440))
@@ -32,17 +30,8 @@ class ServicePatch(In):
     active = Boolean()
 
 
-class ServiceConfigOut(Schema):
-    id = Integer()
-    agency_id = Integer()
-    prefix = String()
-    name = String()
-    requirements = String()
-    daily_quota = Integer(allow_none=True)
-    opens_at = String(allow_none=True)
-    closes_at = String(allow_none=True)
+class ServiceConfigOut(ServiceFields):
     hours = Dict(allow_none=True)
-    target_wait_min = Integer()
     default_service_s = Integer()
     active = Boolean()
 

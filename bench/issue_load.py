@@ -11,15 +11,12 @@ the database that every 2xx became exactly one ticket with no repeated number.
 import argparse
 import json
 import os
-import re
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))

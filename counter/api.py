@@ -10,7 +10,7 @@ import json
 import secrets
 
 from apiflask import APIBlueprint, Schema
-from apiflask.fields import Boolean, Integer, Nested, String
+from apiflask.fields import Integer, Nested, String
 from flask import Response
 
 from db import accounts, tickets

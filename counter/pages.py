@@ -1,6 +1,5 @@
 """The officer's console pages: log in, choose a counter, then the console itself."""
 
-import time
 
 from flask import Blueprint, redirect, request, url_for
 from flask_babel import lazy_gettext as _l

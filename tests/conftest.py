@@ -285,3 +285,35 @@ def screenshot(page, name):
     """Save a screenshot under docs/screenshots/ (committed, shown in the docs)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+class Listener:
+    """A python-socketio client that records every event in a queue."""
+
+    def __init__(self, url, auth):
+        import queue
+
+        import socketio
+
+        self.events = queue.Queue()
+        self.client = socketio.Client(reconnection=True, reconnection_delay=0.2,
+                                      reconnection_delay_max=1)
+        self.client.on("*", lambda name, data: self.events.put((name, data)))
+        self.client.connect(url, auth=auth, transports=["websocket"], wait_timeout=10)
+
+    def wait_for(self, name, timeout=10, where=lambda d: True):
+        """The data of the next `name` event matching `where`; fails after `timeout` s."""
+        import queue
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                got, data = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if got == name and where(data):
+                return data
+        raise AssertionError(f"no matching {name} within {timeout}s")
+
+    def close(self):
+        self.client.disconnect()

@@ -2,14 +2,11 @@
 ticket, a transfer shows live on another agency's console, a pause reaches the displays."""
 
 import json
-import queue
-import time
 
 import pytest
 import requests
-import socketio
 
-from conftest import Server
+from conftest import Listener, Server
 from db.connection import connect
 from test_counter_console import chip_says, issue, log_in, wait_shown, wait_waiting
 
@@ -78,44 +75,23 @@ def test_transfer_lands_first_on_the_other_agencys_console(mpp, page_at):
     wait_shown(imigrasi, kk)
 
 
-class Display:
-    """A lobby display's event stream (python-socketio with the display token)."""
-
-    def __init__(self, url, token):
-        self.events = queue.Queue()
-        self.client = socketio.Client(reconnection=False)
-        self.client.on("*", lambda name, data: self.events.put((name, data)))
-        self.client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
-
-    def wait_for(self, name, where, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                got, data = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if got == name and where(data):
-                return data
-        raise AssertionError(f"the display heard no matching {name}")
-
-
 def test_pause_and_resume_reach_the_display(mpp, page_at):
-    display = Display(mpp.url, mpp.tokens["display"])
+    display = Listener(mpp.url, {"token": mpp.tokens["display"]})
     try:
         page = log_in(page_at("counter"), mpp, "petugas1", 4)
         page.keyboard.press("F9")
         page.keyboard.press("3")                      # gangguan sistem
-        paused = display.wait_for("counter_changed", lambda c: c["id"] == 4 and c["state"] == "paused")
+        paused = display.wait_for("counter_changed", where=lambda c: c["id"] == 4 and c["state"] == "paused")
         assert paused["pause_reason"] == "Gangguan sistem"
         chip_says(page, "Jeda")                       # the console has its answer too
         page.keyboard.press("F9")
-        display.wait_for("counter_changed", lambda c: c["id"] == 4 and c["state"] == "open")
+        display.wait_for("counter_changed", where=lambda c: c["id"] == 4 and c["state"] == "open")
         chip_says(page, "Buka")
         page.keyboard.press("F9")
         page.keyboard.press("5")                      # another reason, typed
         page.keyboard.type("Antar berkas ke arsip")
         page.keyboard.press("Enter")
-        paused = display.wait_for("counter_changed", lambda c: c["id"] == 4 and c["state"] == "paused")
+        paused = display.wait_for("counter_changed", where=lambda c: c["id"] == 4 and c["state"] == "paused")
         assert paused["pause_reason"] == "Antar berkas ke arsip"
     finally:
-        display.client.disconnect()
+        display.close()

@@ -12,11 +12,11 @@ import time
 import pytest
 import requests
 
-from conftest import ROOT, Server
+from conftest import ROOT, Listener, Server
 from fakeprinter import FakeSerialPrinter
 from printer.agent import Agent
 from test_printer_spool import add_kiosk, copies, jobs_of, kill_hard, wait_until
-from test_server import Listener, setup_mpp
+from test_server import setup_mpp
 
 pytestmark = pytest.mark.server
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import Server
+from conftest import Listener, Server
 from fakeprinter import FakeNetworkPrinter, FakeSerialPrinter, closed_port
-from test_server import Listener, setup_mpp
+from test_server import setup_mpp
 
 pytestmark = pytest.mark.server
 

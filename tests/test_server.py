@@ -1,13 +1,12 @@
 """The API against a real gunicorn (gunicorn.conf.py, wsgi:app) with a real Socket.IO client."""
 
-import queue
 import time
 
 import pytest
 import requests
 import socketio
 
-from conftest import Server
+from conftest import Listener, Server
 
 pytestmark = pytest.mark.server
 
@@ -22,31 +21,6 @@ def setup_mpp(srv):
     kiosk = admin.post(url + "/devices", json={"kind": "kiosk", "name": "Kiosk"}).json()["token"]
     display = admin.post(url + "/devices", json={"kind": "display", "name": "TV"}).json()["token"]
     return admin, service, counter, kiosk, display
-
-
-class Listener:
-    """A python-socketio client that records every event in a queue."""
-
-    def __init__(self, url, auth):
-        self.events = queue.Queue()
-        self.client = socketio.Client(reconnection=True, reconnection_delay=0.2,
-                                      reconnection_delay_max=1)
-        self.client.on("*", lambda name, data: self.events.put((name, data)))
-        self.client.connect(url, auth=auth, transports=["websocket"], wait_timeout=10)
-
-    def wait_for(self, name, timeout=10, where=lambda d: True):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                got, data = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if got == name and where(data):
-                return data
-        raise AssertionError(f"no {name} within {timeout}s")
-
-    def close(self):
-        self.client.disconnect()
 
 
 def test_empty_file_starts_and_serves_health(tmp_path):

@@ -211,7 +211,9 @@ class AgencyOut(Schema):
     active = Boolean()
 
 
-class ServiceOut(Schema):
+class ServiceFields(Schema):
+    """A service's configuration, as every answer about a service carries it."""
+
     id = Integer()
     agency_id = Integer()
     prefix = String()
@@ -221,6 +223,11 @@ class ServiceOut(Schema):
     opens_at = String(allow_none=True)
     closes_at = String(allow_none=True)
     target_wait_min = Integer()
+
+
+class ServiceOut(ServiceFields):
+    """A service with today's live figures."""
+
     is_open = Boolean()
     closed_reason = String(allow_none=True)
     waiting = Integer()
