@@ -1,0 +1,254 @@
+"""Reading the queue: waiting counts, places in line, estimated waits, tickets and counters
+as the API shows them, recent calls. No writes here; db/tickets.py changes the queue."""
+
+import statistics
+
+from db import catalog
+from db.errors import NotFound
+
+# The rolling median of service times uses today's latest finished tickets;
+# below MIN_SAMPLES the service's configured default stands in.
+MEDIAN_WINDOW = 20
+MIN_SAMPLES = 3
+RECENT_CALLS = 10
+
+
+def waiting_count(conn, service_id):
+    """How many tickets wait in a service right now."""
+    return conn.execute(
+        "SELECT count(*) FROM tickets WHERE status = 'waiting' AND service_id = ?",
+        (service_id,),
+    ).fetchone()[0]
+
+
+def waiting_counts(conn):
+    """{service_id: waiting} for every active service (zeros included)."""
+    counts = {row[0]: 0 for row in conn.execute("SELECT id FROM services WHERE active = 1")}
+    for sid, n in conn.execute(
+        "SELECT service_id, count(*) FROM tickets WHERE status = 'waiting' GROUP BY service_id"
+    ):
+        counts[sid] = n
+    return counts
+
+
+def _ahead(conn, row):
+    """Waiting tickets of the same service that call-next takes before this one."""
+    return conn.execute(
+        """SELECT count(*) FROM tickets
+           WHERE status = 'waiting' AND service_id = :sid AND id != :id
+             AND (priority > :p OR (priority = :p AND (queue_ts < :q OR (queue_ts = :q AND id < :id))))""",
+        {"sid": row["service_id"], "id": row["id"], "p": row["priority"], "q": row["queue_ts"]},
+    ).fetchone()[0]
+
+
+def sharing_services(conn, service_id):
+    """The services whose tickets compete for the same counters as this one's (itself included)."""
+    ids = [r[0] for r in conn.execute(
+        """SELECT DISTINCT b.service_id FROM counter_services a
+           JOIN counter_services b ON b.counter_id = a.counter_id WHERE a.service_id = ?""",
+        (service_id,),
+    )]
+    return ids or [service_id]
+
+
+def service_time_s(conn, service, day, service_ids=None):
+    """Rolling median of today's call-to-finish times at these services' counters,
+    or the service's configured default below MIN_SAMPLES."""
+    service_ids = service_ids or [service["id"]]
+    marks = ",".join("?" * len(service_ids))
+    rows = conn.execute(
+        f"""SELECT finished_ts - called_ts FROM tickets
+            WHERE service_id IN ({marks}) AND status = 'done' AND service_day = ?
+              AND called_ts IS NOT NULL AND finished_ts IS NOT NULL
+            ORDER BY finished_ts DESC LIMIT ?""",
+        (*service_ids, day, MEDIAN_WINDOW),
+    ).fetchall()
+    if len(rows) < MIN_SAMPLES:
+        return float(service["default_service_s"] or 300)
+    return float(statistics.median(r[0] for r in rows))
+
+
+def open_counters_for(conn, service_id):
+    """How many open (or paused) counters serve a service."""
+    return conn.execute(
+        """SELECT count(*) FROM counters c JOIN counter_services cs ON cs.counter_id = c.id
+           WHERE cs.service_id = ? AND c.state != 'closed'""",
+        (service_id,),
+    ).fetchone()[0]
+
+
+def estimate_wait_s(conn, service, day, row=None):
+    """Estimated wait of a waiting ticket (`row`), or of one taken now (no row).
+
+    (competing ahead + busy counters / 2) / open counters (at least one) x median service time,
+    where "competing ahead" counts the waiting tickets of every service sharing a counter
+    with this one that call-next would take first: a counter serving KTP and KK works
+    through both lines. See docs/architecture.md.
+    """
+    sharing = sharing_services(conn, service["id"])
+    marks = ",".join("?" * len(sharing))
+    if row is None:
+        ahead = conn.execute(
+            f"SELECT count(*) FROM tickets WHERE status = 'waiting' AND service_id IN ({marks})",
+            sharing,
+        ).fetchone()[0]
+    else:
+        ahead = conn.execute(
+            f"""SELECT count(*) FROM tickets
+                WHERE status = 'waiting' AND service_id IN ({marks}) AND id != ?
+                  AND (priority > ? OR (priority = ? AND (queue_ts < ? OR (queue_ts = ? AND id < ?))))""",
+            (*sharing, row["id"], row["priority"], row["priority"], row["queue_ts"],
+             row["queue_ts"], row["id"]),
+        ).fetchone()[0]
+    per_ticket = service_time_s(conn, service, day, sharing)
+    counters, busy = conn.execute(
+        """SELECT count(*), count(c.ticket_id) FROM counters c
+           JOIN counter_services cs ON cs.counter_id = c.id
+           WHERE cs.service_id = ? AND c.state != 'closed'""",
+        (service["id"],),
+    ).fetchone()
+    # A counter busy with someone frees up, on average, half a service time from now.
+    return int(round((ahead + busy / 2) / max(1, counters) * per_ticket))
+
+
+def ticket_dict(conn, clock, row, service=None, ahead=None):
+    """A ticket as the API shows it (without `tracking_url`, which the web adds).
+
+    Callers that already know the ticket's service row or its place in line
+    pass them in, to save the queries.
+    """
+    estimate = 0
+    if row["status"] == "waiting":
+        if ahead is None:
+            ahead = _ahead(conn, row)
+        if service is None:
+            service = catalog.get_service(conn, row["service_id"])
+        estimate = estimate_wait_s(conn, service, row["service_day"], row)
+    else:
+        ahead = 0
+    return {
+        "id": row["id"],
+        "code": row["code"],
+        "number": row["number"],
+        "service_id": row["service_id"],
+        "status": row["status"],
+        "priority": bool(row["priority"]),
+        "priority_kind": row["priority_kind"],
+        "issued_at": clock.iso(row["issued_ts"]),
+        "called_at": clock.iso(row["called_ts"]),
+        "started_at": clock.iso(row["started_ts"]),
+        "finished_at": clock.iso(row["finished_ts"]),
+        "counter_id": row["counter_id"],
+        "call_count": row["call_count"],
+        "ahead": ahead,
+        "estimated_wait_s": estimate,
+        "print_status": row["print_status"],
+        "service_day": row["service_day"],
+    }
+
+
+def _row(conn, ticket_id):
+    row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+    if row is None:
+        raise NotFound("ticket_not_found", "No ticket with that id.")
+    return row
+
+
+def get_ticket(conn, clock, ticket_id):
+    """One ticket by id."""
+    return ticket_dict(conn, clock, _row(conn, ticket_id))
+
+
+def get_ticket_by_code(conn, clock, code):
+    """One ticket by its unguessable code."""
+    row = conn.execute("SELECT * FROM tickets WHERE code = ?", (code,)).fetchone()
+    if row is None:
+        raise NotFound("ticket_not_found", "No ticket with that code.")
+    return ticket_dict(conn, clock, row)
+
+
+def waiting_list(conn, clock, service_ids, limit=200):
+    """The waiting tickets of some services, in the order call-next takes them."""
+    if not service_ids:
+        return []
+    marks = ",".join("?" * len(service_ids))
+    rows = conn.execute(
+        f"""SELECT * FROM tickets WHERE status = 'waiting' AND service_id IN ({marks})
+            ORDER BY priority DESC, queue_ts, id LIMIT ?""",
+        (*service_ids, limit),
+    ).fetchall()
+    return [
+        {"id": r["id"], "number": r["number"], "service_id": r["service_id"],
+         "priority": bool(r["priority"]), "priority_kind": r["priority_kind"],
+         "issued_at": clock.iso(r["issued_ts"]), "call_count": r["call_count"]}
+        for r in rows
+    ]
+
+
+def counter_dict(conn, clock, counter_id):
+    """A counter as the API shows it, with the ticket it holds."""
+    row = conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone()
+    if row is None:
+        raise NotFound("counter_not_found", "No counter with that id.")
+    return _counter_from_row(conn, clock, row)
+
+
+def _counter_from_row(conn, clock, row):
+    service_ids = [
+        r[0] for r in conn.execute(
+            "SELECT service_id FROM counter_services WHERE counter_id = ? ORDER BY service_id",
+            (row["id"],),
+        )
+    ]
+    ticket = get_ticket(conn, clock, row["ticket_id"]) if row["ticket_id"] else None
+    return {
+        "id": row["id"],
+        "agency_id": row["agency_id"],
+        "number": row["number"],
+        "name": row["name"],
+        "service_ids": service_ids,
+        "state": row["state"],
+        "pause_reason": row["pause_reason"],
+        "user_id": row["user_id"],
+        "since": clock.iso(row["state_ts"]),
+        "ticket": ticket,
+    }
+
+
+def list_counters(conn, clock, agency_id=None):
+    """Every counter (of one agency, if given), ordered by number."""
+    if agency_id is None:
+        rows = conn.execute("SELECT * FROM counters ORDER BY number, id").fetchall()
+    else:
+        rows = conn.execute(
+            "SELECT * FROM counters WHERE agency_id = ? ORDER BY number, id", (agency_id,)
+        ).fetchall()
+    return [_counter_from_row(conn, clock, r) for r in rows]
+
+
+def recent_calls(conn, clock, limit=RECENT_CALLS, agency_ids=None):
+    """Today's latest calls and recalls, newest first."""
+    day = clock.service_day()
+    params = [day]
+    where = ""
+    if agency_ids is not None:
+        if not agency_ids:
+            return []
+        where = f"AND s.agency_id IN ({','.join('?' * len(agency_ids))})"
+        params += list(agency_ids)
+    rows = conn.execute(
+        f"""SELECT e.ticket_id, e.ts, e.event, e.counter_id, t.number, t.service_id,
+                   c.number AS counter_number
+            FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+            JOIN services s ON s.id = t.service_id
+            LEFT JOIN counters c ON c.id = e.counter_id
+            WHERE e.event IN ('called', 'recalled') AND t.service_day = ? {where}
+            ORDER BY e.id DESC LIMIT ?""",
+        (*params, limit),
+    ).fetchall()
+    return [
+        {"ticket_id": r["ticket_id"], "number": r["number"], "service_id": r["service_id"],
+         "counter_id": r["counter_id"], "counter_number": r["counter_number"],
+         "recall": r["event"] == "recalled", "called_at": clock.iso(r["ts"])}
+        for r in rows
+    ]
