@@ -61,6 +61,7 @@ CONSOLE_MESSAGES = {
     "nobody_waiting": _l("Nobody is waiting."),
     "msg_called": _l("{number} called."),
     "msg_done": _l("{number} finished."),
+    "survey_link": _l("Satisfaction survey for {number} (open on the citizen's tablet)"),
     "msg_no_show": _l("{number} marked as not present."),
     "msg_transferred": _l("{number} transferred to {service}."),
     "msg_paused": _l("Counter paused."),

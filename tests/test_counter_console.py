@@ -120,6 +120,10 @@ def test_a_morning_by_keyboard_alone(mpp, page_at):
     page.keyboard.press("F4")             # finish
     wait_shown(page, None)
     page.wait_for_function("document.getElementById('s-served').textContent === '1'")
+    # The citizen's satisfaction survey of that ticket, ready for the tablet.
+    survey = page.locator("#msg a.survey-link")
+    assert "K002" in survey.inner_text()
+    assert "/survey/" in survey.get_attribute("href") and survey.get_attribute("href").endswith("?from=counter")
 
     page.keyboard.press("F8")             # the latecomer K001, out of turn
     page.keyboard.type("k001")

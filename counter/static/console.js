@@ -24,6 +24,13 @@
   function ticket() { return S.counter && S.counter.ticket; }
   function secondsSince(iso) { return iso ? Math.max(0, (now() - Date.parse(iso)) / 1000) : 0; }
   function say(text, kind) { var m = $("msg"); m.textContent = text || ""; m.className = "msg " + (kind || ""); }
+
+  /* After a finish: the SKM survey of that ticket, for a tablet facing the citizen (a second window). */
+  function offerSurvey(ticket) {
+    $("msg").appendChild(document.createTextNode(" "));
+    $("msg").appendChild(G.el("a", { href: "/survey/" + encodeURIComponent(ticket.code) + "?from=counter",
+      target: "giliran-survey", "class": "survey-link", text: t("survey_link", { number: ticket.number }) }));
+  }
   function minutes(s) {
     var m = Math.floor(s / 60);
     if (m < 60) { return t("dur_min", { m: m }); }
@@ -127,6 +134,7 @@
     finish: function (then) {
       send("finish", "finish", null, function (r) {
         keepTicket(null); say(t("msg_done", { number: r.data.number }), "ok"); loadStats();
+        offerSurvey(r.data);
         if (then) { then(); }
       });
     },
