@@ -192,51 +192,87 @@ def test_database_locked_by_another_process(tmp_path, hold_s, expect):
         srv.stop()
 
 
-def test_full_disk_is_a_clear_error_and_leaves_no_partial_ticket(tmp_path):
-    if not shutil.which("unshare"):
-        pytest.fail("util-linux's unshare is needed for the full-disk drill")
-    data = tmp_path / "small"
-    data.mkdir()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "MPP_DATABASE": str(data / "mpp.db"), "MPP_BIND": f"127.0.0.1:{port}",
-           "MPP_ADMIN_PASSWORD": "rahasia-123", "MPP_LOG_LEVEL": "warning"}
-    # A private mount namespace with a 1 MB tmpfs: the database fills it up quickly.
-    script = (f"mount -t tmpfs -o size=1m tmpfs {data} && "
-              f"exec {sys.executable} -m gunicorn -c gunicorn.conf.py wsgi:app")
-    log = open(tmp_path / "gunicorn.log", "wb")
-    proc = subprocess.Popen(["unshare", "-rm", "sh", "-c", script], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        assert wait_until(lambda: _up(url), 20), (tmp_path / "gunicorn.log").read_text()[-2000:]
+class Confined:
+    """gunicorn in a private mount namespace (`unshare -rm`, no root needed) whose database
+    folder is a small tmpfs."""
+
+    def __init__(self, tmp_path, size="1m"):
+        if not shutil.which("unshare"):
+            pytest.fail("util-linux's unshare is needed for the disk drills")
+        self.data = tmp_path / "small"
+        self.data.mkdir()
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "MPP_DATABASE": str(self.data / "mpp.db"),
+               "MPP_BIND": f"127.0.0.1:{port}", "MPP_ADMIN_PASSWORD": "rahasia-123",
+               "MPP_LOG_LEVEL": "warning"}
+        script = (f"mount -t tmpfs -o size={size} tmpfs {self.data} && "
+                  f"exec {sys.executable} -m gunicorn -c gunicorn.conf.py wsgi:app")
+        self.log = tmp_path / "gunicorn.log"
+        self.proc = subprocess.Popen(["unshare", "-rm", "sh", "-c", script], cwd=ROOT, env=env,
+                                     stdout=open(self.log, "wb"), stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        assert wait_until(lambda: _up(self.url), 20), self.log.read_text()[-2000:]
         srv = Server.__new__(Server)
-        srv.url = url
-        _, ids, _, token = setup_mpp(srv)
-        s = requests.Session()
-        s.headers["Authorization"] = f"Bearer {token}"
+        srv.url = self.url
+        _, self.ids, _, token = setup_mpp(srv)
+        self.kiosk = requests.Session()
+        self.kiosk.headers["Authorization"] = f"Bearer {token}"
+
+    def issue(self):
+        return self.kiosk.post(self.url + "/api/v1/tickets", json={"service_id": self.ids[0]}, timeout=10)
+
+    def stop(self):
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(30)
+
+
+def _no_partial_ticket(box, issued, refusal):
+    assert refusal.status_code == 503, refusal.text
+    assert refusal.json()["error"]["code"] == "database_unavailable"
+    assert "nothing was changed" in refusal.json()["error"]["message"]
+    # Reads still work, and the queue holds exactly the tickets that were answered.
+    services = box.kiosk.get(box.url + "/api/v1/services", timeout=5).json()
+    assert services[0]["waiting"] == len(issued)
+    assert services[0]["issued_today"] == len(issued)
+    assert issued == [f"A{n:03d}" for n in range(1, len(issued) + 1)]
+    assert box.issue().status_code == 503
+
+
+def test_full_disk_is_a_clear_error_and_leaves_no_partial_ticket(tmp_path):
+    box = Confined(tmp_path)
+    try:
         issued, refusal = [], None
         for _ in range(2000):
-            r = s.post(url + "/api/v1/tickets", json={"service_id": ids[0]}, timeout=10)
-            if r.status_code == 201:
-                issued.append(r.json()["number"])
-                continue
-            refusal = r
-            break
+            r = box.issue()
+            if r.status_code != 201:
+                refusal = r
+                break
+            issued.append(r.json()["number"])
         assert refusal is not None, "the 1 MB disk never filled"
-        print(f"disk full after {len(issued)} tickets: {refusal.status_code} {refusal.text}")
-        assert refusal.status_code == 503, refusal.text
-        assert refusal.json()["error"]["code"] == "database_unavailable"
-        assert "nothing was changed" in refusal.json()["error"]["message"]
-        # Reads still work, and the queue holds exactly the tickets that were answered.
-        services = s.get(url + "/api/v1/services", timeout=5).json()
-        assert services[0]["waiting"] == len(issued)
-        assert services[0]["issued_today"] == len(issued)
-        assert issued == [f"A{n:03d}" for n in range(1, len(issued) + 1)]
-        again = s.post(url + "/api/v1/tickets", json={"service_id": ids[0]}, timeout=10)
-        assert again.status_code == 503
+        _no_partial_ticket(box, issued, refusal)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
+        box.stop()
+
+
+def test_read_only_database_is_a_clear_error_and_leaves_no_partial_ticket(tmp_path):
+    srv = Server(tmp_path / "mpp.db").start()
+    files = [str(srv.db_path), f"{srv.db_path}-wal"]
+    try:
+        _, ids, _, token = setup_mpp(srv)
+        box = Confined.__new__(Confined)
+        box.url, box.ids = srv.url, ids
+        box.kiosk = requests.Session()
+        box.kiosk.headers["Authorization"] = f"Bearer {token}"
+        issued = [box.issue().json()["number"] for _ in range(3)]
+        # The file can no longer be written, by anyone (root's immutable flag, as a failing
+        # or remounted-read-only disk would): every write now fails with an I/O error.
+        made = subprocess.run(["chattr", "+i", *files], capture_output=True, text=True)
+        assert made.returncode == 0, f"the read-only drill needs root on ext4: {made.stderr}"
+        _no_partial_ticket(box, issued, box.issue())
+    finally:
+        subprocess.run(["chattr", "-i", *files], capture_output=True)
+        srv.stop()
 
 
 def _up(url):
