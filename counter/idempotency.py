@@ -15,7 +15,8 @@ from functools import wraps
 
 from flask import Response, request
 
-from db.errors import Conflict, Invalid
+from db.errors import Conflict
+from web.auth import idempotency_key
 
 TTL_S = 120
 MAX_ENTRIES = 5000
@@ -78,12 +79,9 @@ def idempotent(caller_id):
     def decorator(view):
         @wraps(view)
         def wrapper(counter_id, *args, **kwargs):
-            key = request.headers.get("Idempotency-Key")
+            key = idempotency_key()
             if key is None:
                 return view(counter_id, *args, **kwargs)
-            if not 1 <= len(key) <= 100:
-                raise Invalid("validation_error", "Some fields are not valid.",
-                              {"Idempotency-Key": "1 to 100 characters."})
             scope = (counter_id, caller_id(), key)
             state, answer = REPLAYS.claim(scope, request.endpoint)
             if state == "reused":

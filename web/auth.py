@@ -15,7 +15,7 @@ from apiflask import APIBlueprint
 from flask import g, request, session
 
 from db import accounts
-from db.errors import DomainError
+from db.errors import DomainError, Invalid
 from web.database import get_db
 from web.schemas import LoginIn, UserEnvelope
 
@@ -70,6 +70,15 @@ def _bearer_token():
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
     return None
+
+
+def idempotency_key():
+    """The request's `Idempotency-Key` header (None if absent); 400 unless 1-100 characters."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 100:
+        raise Invalid("validation_error", "Some fields are not valid.",
+                      {"Idempotency-Key": "1 to 100 characters."})
+    return key
 
 
 def actor_from(conn, token=None, user_id=None):

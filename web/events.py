@@ -12,14 +12,13 @@ reaches a client twice.
 - `track:<service_id>` (tracking pages of that service: queue_changed, to refresh their place)
 """
 
-import json
 
 from urllib.parse import quote
 
 from flask import current_app, has_app_context, has_request_context, request, session
 from flask_socketio import SocketIO, join_room
 
-from db import catalog, tickets
+from db import accounts, catalog, tickets
 from display import announce
 from web.auth import actor_from
 from web.database import db_session
@@ -149,11 +148,6 @@ def snapshot(conn, clock, agency_ids=None):
     }
 
 
-def _device_agencies(device):
-    ids = json.loads(device["config"] or "{}").get("agency_ids")
-    return ids or None
-
-
 @socketio.on("connect")
 def on_connect(auth=None):
     auth = auth if isinstance(auth, dict) else {}
@@ -175,7 +169,7 @@ def on_connect(auth=None):
         if actor is None or actor.kind is None:
             raise ConnectionRefusedError("not_authenticated")
         if actor.kind == "device":
-            agency_ids = _device_agencies(actor.row)
+            agency_ids = accounts.device_dict(actor.row)["agency_ids"] or None
             for room in ([f"display:{a}" for a in agency_ids] if agency_ids else ["display:all"]):
                 join_room(room)
             join_room(f"device:{actor.id}")
