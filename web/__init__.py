@@ -50,8 +50,7 @@ class Giliran:
         # Group commit pays off on greenlets, where handing a write to the
         # writer is a cheap switch; between OS threads each hand-off waits for
         # the scheduler, so threaded servers write directly.
-        mode = app.config["SOCKETIO_ASYNC_MODE"] or _async_mode()
-        self.writer = Writer(app.config["DATABASE"]) if mode == "gevent" else None
+        self.writer = Writer(app.config["DATABASE"]) if app.config["SOCKETIO_ASYNC_MODE"] == "gevent" else None
         self.pool = Pool(app.config["DATABASE"], writer=self.writer)
         self.background = []
         self.stopping = False
@@ -181,6 +180,8 @@ def create_app(test_config=None):
     app.config.update(_env_config())
     if test_config:
         app.config.update(test_config)
+    # Decided once: Socket.IO's mode, and whether writes go through the group-commit writer.
+    app.config["SOCKETIO_ASYNC_MODE"] = app.config["SOCKETIO_ASYNC_MODE"] or _async_mode()
     app.config.update(
         VALIDATION_ERROR_STATUS_CODE=400,
         VALIDATION_ERROR_SCHEMA=ErrorOut,
@@ -235,7 +236,7 @@ def create_app(test_config=None):
 
     socketio.init_app(
         app,
-        async_mode=app.config["SOCKETIO_ASYNC_MODE"] or _async_mode(),
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["MESSAGE_QUEUE"],
         logger=False, engineio_logger=False,
     )
