@@ -71,9 +71,7 @@ def test_bytes_in_the_counter_calls(demo_server, keypad):
     for _ in range(3):
         kiosk.post(url + "/tickets", json={"service_id": 1})
     # The bridge needs a moment to open the port; CR/LF and spaces are ignored.
-    deadline = time.monotonic() + 10
-    while "listening" not in _peek(proc) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_listening(proc)
     line.press(b"\r\n 1")
     assert line.answer() == "OK A001"
     assert officer.get(url + "/counters/1").json()["ticket"]["number"] == "A001"
@@ -96,9 +94,7 @@ def test_a_bouncing_button_calls_once(demo_server, keypad):
     kiosk = _kiosk(demo_server)
     for _ in range(3):
         kiosk.post(url + "/tickets", json={"service_id": 1})
-    deadline = time.monotonic() + 10
-    while "listening" not in _peek(proc) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_listening(proc)
     line.press(b"NNN")  # three contacts within a few milliseconds
     assert line.answer() == "OK A001"
     line.press(b"F")
@@ -111,6 +107,14 @@ def test_a_bouncing_button_calls_once(demo_server, keypad):
 
 
 _seen = {}
+
+
+def wait_listening(proc, timeout=30):
+    """Until the bridge has opened its port (before that, the line echoes and buffers keys)."""
+    deadline = time.monotonic() + timeout
+    while "listening" not in _peek(proc):
+        assert time.monotonic() < deadline, f"the bridge never listened: {bytes(_seen.get(proc.pid, b''))!r}"
+        time.sleep(0.05)
 
 
 def _peek(proc):
