@@ -5,19 +5,21 @@ Every API view declares who may call it with `requires(...)`; agency scoping
 `require_agency`.
 """
 
-import threading
-import time
-from collections import deque
+import logging
 from dataclasses import dataclass
 from functools import wraps
 
 from apiflask import APIBlueprint
-from flask import g, request, session
+from flask import current_app, g, request, session
 
 from db import accounts
 from db.errors import DomainError, Invalid
 from web.database import get_db
+from web.limits import client_address, count, over, retry_after
+from web.passwords import Checker
 from web.schemas import LoginIn, UserEnvelope
+
+log = logging.getLogger("giliran")
 
 STAFF_ROLES = ("admin", "supervisor", "officer")
 
@@ -38,6 +40,10 @@ class TooManyAttempts(DomainError):
     status = 429
     code = "too_many_attempts"
     message = "Too many failed logins; wait a few minutes and try again."
+
+    def __init__(self, retry_after_s):
+        super().__init__()
+        self.retry_after_s = retry_after_s
 
 
 @dataclass
@@ -157,31 +163,26 @@ def require_agency(actor, agency_id):
 
 # -- login ---------------------------------------------------------------------
 
-# Failed logins per (client address, username), kept in memory: a restart
-# forgets them, which is acceptable for a LAN appliance.
-MAX_FAILURES = 10
-FAILURE_WINDOW_S = 300
-_failures = {}
-_failures_lock = threading.Lock()
+# Failed logins, counted by the app's one limiter (web/limits.py). Only
+# failures count; a success does not reset them (an attacker could interleave
+# their own account's logins). See docs/security.md "Logging in".
+LOGIN_LIMITS = {
+    # per client address, whatever the username: one machine guessing many accounts
+    "LOGIN_FAILURES_PER_ADDRESS": "20 per 5 minutes",
+    # per account, whatever the address: many machines guessing one account
+    "LOGIN_FAILURES_PER_ACCOUNT": "10 per 5 minutes",
+}
 
 
-def _check_rate(key):
-    now = time.monotonic()
-    with _failures_lock:
-        recent = _failures.get(key)
-        if recent is None:
-            return
-        while recent and recent[0] < now - FAILURE_WINDOW_S:
-            recent.popleft()
-        if len(recent) >= MAX_FAILURES:
-            raise TooManyAttempts()
+def _login_limit(name):
+    return current_app.config.get(name) or LOGIN_LIMITS[name]
 
 
-def _record_failure(key):
-    with _failures_lock:
-        if len(_failures) > 10000:
-            _failures.clear()  # bounded memory under a flood of names
-        _failures.setdefault(key, deque()).append(time.monotonic())
+def _password_checker():
+    ext = current_app.extensions
+    if "giliran_passwords" not in ext:
+        ext["giliran_passwords"] = Checker(current_app.config["SOCKETIO_ASYNC_MODE"] == "gevent")
+    return ext["giliran_passwords"]
 
 
 bp = APIBlueprint("auth", __name__, url_prefix="/api/v1/auth", tag="Auth")
@@ -192,11 +193,20 @@ bp = APIBlueprint("auth", __name__, url_prefix="/api/v1/auth", tag="Auth")
 @bp.output(UserEnvelope, description="Logged in; the session cookie is set")
 @bp.doc(summary="Log in a person", responses={401: "Bad credentials", 429: "Too many attempts"})
 def login(body):
-    key = (request.remote_addr, body["username"].lower())
-    _check_rate(key)
-    user = accounts.authenticate(get_db(), body["username"], body["password"])
+    address, account = client_address(), body["username"].lower()[:100]
+    per_address = _login_limit("LOGIN_FAILURES_PER_ADDRESS")
+    per_account = _login_limit("LOGIN_FAILURES_PER_ACCOUNT")
+    if over(per_address, "login-address", address):
+        log.warning("login refused: too many failures from %s", address)
+        raise TooManyAttempts(retry_after(per_address, "login-address", address))
+    if over(per_account, "login-account", account):
+        log.warning("login refused: too many failures for one account (last from %s)", address)
+        raise TooManyAttempts(retry_after(per_account, "login-account", account))
+    user = accounts.authenticate(get_db(), body["username"], body["password"],
+                                 verify=_password_checker().run)
     if user is None:
-        _record_failure(key)
+        count(per_address, "login-address", address)
+        count(per_account, "login-account", account)
         raise Unauthorized("bad_credentials", "Wrong username or password.")
     session.clear()
     session["uid"] = user["id"]
