@@ -34,6 +34,9 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     # MPP_TRUSTED_PROXIES: comma list of IPs/CIDRs whose X-Forwarded-For is believed.
     "TRUSTED_PROXIES": None,
+    # A person's session: ended after this long without a request, and this long after login.
+    "SESSION_IDLE_S": 4 * 3600,
+    "SESSION_MAX_S": 14 * 3600,
 }
 
 

@@ -12,9 +12,9 @@ from functools import wraps
 from apiflask import APIBlueprint
 from flask import current_app, g, request, session
 
-from db import accounts
+from db import accounts, sessions
 from db.errors import DomainError, Invalid
-from web.database import get_db
+from web.database import clock, get_db
 from web.limits import client_address, count, over, retry_after
 from web.passwords import Checker
 from web.schemas import LoginIn, UserEnvelope
@@ -56,6 +56,7 @@ class Actor:
     agency_id: int | None = None
     username: str | None = None
     row: object = None
+    session_id: int | None = None  # a person's server-side session (db/sessions.py)
 
     @property
     def is_staff(self):
@@ -87,18 +88,24 @@ def idempotency_key():
     return key
 
 
-def actor_from(conn, token=None, user_id=None):
-    """The Actor for a device token or a session's user id (Anonymous if neither holds)."""
+def actor_from(conn, token=None, session_token=None, ts=None):
+    """The Actor for a device token or a session cookie's token (Anonymous if neither
+    is given; None if the one given is unknown, revoked or ended)."""
     if token:
         device = accounts.device_by_token(conn, token)
         if device is None:
             return None
         return Actor("device", device["id"], device["kind"], None, device["name"], device)
-    if user_id is not None:
-        user = accounts.get_user(conn, user_id)
+    if session_token is not None:
+        live = sessions.live_session(conn, session_token, ts if ts is not None else clock().ts(),
+                                     current_app.config["SESSION_IDLE_S"],
+                                     current_app.config["SESSION_MAX_S"])
+        user = accounts.get_user(conn, live["user_id"]) if live is not None else None
         if user is None or not user["active"]:
             return None
-        return Actor("user", user["id"], user["role"], user["agency_id"], user["username"], user)
+        actor = Actor("user", user["id"], user["role"], user["agency_id"], user["username"], user)
+        actor.session_id = live["id"]
+        return actor
     return Actor()
 
 
@@ -108,7 +115,7 @@ def current_actor():
         token = _bearer_token()
         if token is None and request.headers.get("Authorization"):
             raise Unauthorized("invalid_token", "The Authorization header must be 'Bearer <token>'.")
-        actor = actor_from(get_db(), token=token, user_id=None if token else session.get("uid"))
+        actor = actor_from(get_db(), token=token, session_token=None if token else session.get("sid"))
         if actor is None:
             if token:
                 raise Unauthorized("invalid_token", "The device token is unknown or revoked.")
@@ -208,8 +215,9 @@ def login(body):
         count(per_address, "login-address", address)
         count(per_account, "login-account", account)
         raise Unauthorized("bad_credentials", "Wrong username or password.")
+    _session_id, token = sessions.start_session(get_db(), user["id"], clock().ts())
     session.clear()
-    session["uid"] = user["id"]
+    session["sid"] = token
     session.permanent = True
     return {"user": accounts.user_dict(user)}
 
@@ -219,6 +227,11 @@ def login(body):
 @bp.doc(summary="Log out", responses={401: "Not logged in"})
 @requires("staff")
 def logout():
+    from web.events import disconnect_sockets
+
+    actor = current_actor()
+    sessions.end_session(get_db(), actor.session_id, clock().ts())
+    disconnect_sockets(f"session:{actor.session_id}")
     session.clear()
     return ""
 
