@@ -91,7 +91,11 @@ def list_holidays():
 @bp.output(HolidayOut, status_code=201)
 @bp.doc(summary="Close the MPP on a day", responses=ADMIN_ERRORS)
 def set_holiday(body):
-    holiday = admin_db.set_holiday(get_db(), body["day"], body["name"], actor_id=current_actor().user_id)
+    conn = get_db()
+    # The day's bookings are cancelled with it; the admin gets them listed to tell the citizens.
+    holiday, change = admin_db.set_holiday_and_cancel_bookings(
+        conn, clock(), body["day"], body["name"], actor_id=current_actor().user_id)
+    publish(conn, change)
     socketio.emit("services_changed", {"agency_id": None, "service_id": None},
                   to=["staff:all", "display:all"])
     return holiday
