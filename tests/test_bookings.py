@@ -427,3 +427,16 @@ def test_walk_in_estimate_counts_the_bookings_due_before_it(bw):
     assert walk_in["estimated_wait_s"] == 3 * 300
     far = book(bw, at(11, 30), phone="081200000009")
     assert far and tickets.get_ticket(bw.conn, bw.clock, walk_in["id"])["estimated_wait_s"] == 900
+
+
+def test_an_early_booking_ticket_is_estimated_from_its_slot_behind_a_long_line(bw):
+    tickets.open_counter(bw.conn, bw.clock, bw.c2)
+    code = book(bw, at(10))["code"]
+    bw.clock.set(ts(9, 20))
+    for _ in range(10):
+        tickets.issue(bw.conn, bw.clock, bw.ktp)
+    bw.clock.set(ts(9, 30))
+    ticket = checkin.check_in(bw.conn, bw.clock, code).ticket
+    # Ten walk-ins at 300 s on one counter would take 50 minutes; the slot starts in 30.
+    assert ticket["ahead"] == 10
+    assert ticket["estimated_wait_s"] == 30 * 60
