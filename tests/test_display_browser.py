@@ -8,6 +8,7 @@ import time
 import pytest
 
 from conftest import Server, screenshot
+from display.voice import call_clips, short_call_clips
 from display_helpers import display_state, logo_png, poster_png, quick_pack_zip
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -58,6 +59,16 @@ def wait_announced(page, count, timeout=20000):
     page.wait_for_function(f"() => window.giliranDisplay.announced.length >= {count}", timeout=timeout)
 
 
+# Ten counters of four agencies (counter id: service id), for a burst from different counters.
+BURST = {1: KTP, 2: KTP, 3: KTP, 4: KTP, 11: 9, 12: 9, 13: 10, 14: 10, 15: 10, 16: 12}
+
+
+def call_at(srv, admin, counter_id):
+    r = admin.post(srv.url + f"/api/v1/counters/{counter_id}/call-next", json={"finish_current": True})
+    assert r.status_code == 200, r.text
+    return r.json()["number"]
+
+
 def test_call_shows_within_a_second_and_a_burst_is_announced_in_order(demo_server, page_at):
     srv = demo_server
     admin = srv.session("admin")
@@ -66,8 +77,10 @@ def test_call_shows_within_a_second_and_a_burst_is_announced_in_order(demo_serve
                       files={"file": ("logo.png", logo_png(), "image/png")}).status_code == 200
     poster = admin.post(srv.url + "/api/v1/media", files={"file": ("poster.png", poster_png(), "image/png")})
     assert poster.status_code == 201
-    admin.post(srv.url + f"/api/v1/counters/{COUNTER}/open")
-    issue(srv, admin, 11)
+    for counter_id, service_id in BURST.items():
+        admin.post(srv.url + f"/api/v1/counters/{counter_id}/open")
+        issue(srv, admin, 1, service_id)
+    issue(srv, admin, 1)
     page = open_display(page_at, srv)
     page.wait_for_selector("#logo", state="visible")
     page.wait_for_function(f"() => document.getElementById('media-img').getAttribute('src') === '{poster.json()['url']}'")
@@ -83,15 +96,21 @@ def test_call_shows_within_a_second_and_a_burst_is_announced_in_order(demo_serve
     assert page.text_content("#now-kind") == "Loket" and page.text_content("#now-counter") == "1"
     wait_announced(page, 1)
 
-    burst = [call_next(srv, admin) for _ in range(10)]
+    # Ten counters call at once: every call is spoken, in order, one at a time.
+    burst = [call_at(srv, admin, counter_id) for counter_id in BURST]
     page.wait_for_function(f"() => document.getElementById('now-number').textContent === '{burst[-1]}'")
     wait_announced(page, 11)
     state = display_state(page)
     assert state["announced"] == [first] + burst
     assert state["queue"] == 0 and state["sound"] == "on"
     log = state["log"]
-    # "nomor antrean, A, nol nol satu, silakan menuju, loket, satu", after the chime: nine clips.
-    assert [(e["ok"], e["clips"]) for e in log] == [(True, 9)] * 11
+    # In full, "nomor antrean, A, nol nol satu, silakan menuju, loket, satu" after the chime;
+    # in the short form, while other calls wait, "A, nol nol satu, loket, satu".
+    counters = [COUNTER] + list(BURST)
+    compose = {"full": call_clips, "short": short_call_clips}
+    assert [(e["ok"], e["clips"]) for e in log] == [
+        (True, len(compose[e["form"]](e["number"], counter))) for e, counter in zip(log, counters)]
+    assert log[0]["form"] == "full" and "short" in [e["form"] for e in log[1:]]
     # Never two at once: each announcement starts after the one before has ended.
     assert all(b["start"] >= a["end"] for a, b in zip(log, log[1:]))
     # The page stays bounded however many calls it has seen.
