@@ -118,6 +118,29 @@ def test_call_shows_within_a_second_and_a_burst_is_announced_in_order(demo_serve
     screenshot(page, "display-landscape")
 
 
+def test_an_uploaded_pack_is_played_without_the_silence_around_its_clips(demo_server, page_at):
+    srv = demo_server
+    admin = srv.session("admin")
+    # Every clip: 0.3 s of silence, a 40 ms beep, 0.3 s of silence (0.64 s as uploaded).
+    r = admin.post(srv.url + "/api/v1/voice-packs", data={"name": "padded"},
+                   files={"file": ("padded.zip", quick_pack_zip(silence_ms=300), "application/zip")})
+    assert r.status_code == 201, r.text
+    assert admin.put(srv.url + "/api/v1/settings/display", json={"voice_pack": "padded"}).status_code == 200
+    admin.post(srv.url + "/api/v1/counters/17/open")
+    issue(srv, admin, 1, service_id=13)
+    page = open_display(page_at, srv)
+    page.wait_for_function("() => window.giliranDisplay.state.sound === 'on'")
+    number = call_next(srv, admin, counter_id=17)
+    page.wait_for_function(f"() => window.giliranDisplay.calls.some(c => c.number === '{number}'"
+                           " && c.outcome === 'spoken')")
+    rec = [c for c in display_state(page)["calls"] if c["number"] == number][0]
+    # Played: the beep and 20 ms around it, not the 0.6 s of silence.
+    assert len(rec["clip_ms"]) == len(call_clips(number, 17))
+    assert all(40 <= ms <= 70 for ms in rec["clip_ms"]), rec["clip_ms"]
+    assert rec["planned_ms"] < 700
+    use_quick_pack(srv, admin)
+
+
 def test_restart_shows_offline_then_the_right_current_call(demo_server, page_at):
     srv = demo_server
     admin = srv.session("admin")
