@@ -2,6 +2,7 @@
 
 import sqlite3
 import threading
+import time
 
 import pytest
 
@@ -40,7 +41,38 @@ def test_many_callers_share_commits_and_get_their_own_numbers(setup, clock, db_p
     assert sorted(results) == [f"A{n:03d}" for n in range(1, 51)]
     assert errors == ["quota_exhausted"] * 10
     assert writer.writes == 60
-    assert writer.batches <= 60
+
+
+def test_writes_waiting_together_share_one_commit(setup, clock, db_path):
+    writer, service = setup
+    gate, started = threading.Event(), threading.Event()
+
+    def hold(c):  # keeps the writer busy while the others queue up behind it
+        started.set()
+        gate.wait(10)
+
+    holder = threading.Thread(target=writer.run, args=(hold,))
+    holder.start()
+    assert started.wait(10)
+    numbers = []
+
+    def kiosk():
+        conn = connect(db_path)
+        conn.writer = writer
+        numbers.append(tickets.issue(conn, clock, service).ticket["number"])
+
+    threads = [threading.Thread(target=kiosk) for _ in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while writer._queue.qsize() < 8 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    gate.set()
+    for t in threads + [holder]:
+        t.join(30)
+    # The held write committed alone; the eight that waited behind it shared one commit.
+    assert writer.batches == 2 and writer.writes == 9
+    assert sorted(numbers) == [f"A{n:03d}" for n in range(1, 9)]
 
 
 def test_a_refused_write_rolls_back_alone(setup, clock, db_path):
