@@ -132,10 +132,11 @@ class Spool:
         socketio.sleep(seconds)
 
     def _connect(self):
-        # NORMAL: the spool's own bookkeeping (claims, "printed") need not wait
-        # for an fsync before the printer starts; a power cut at worst prints
-        # a ticket again. The tickets themselves are written with FULL.
-        return connect(self.app.config["DATABASE"], synchronous="NORMAL")
+        # Reads on its own connection; writes (claims, "printed") go through the
+        # server's one writer like every other write, sharing its commits.
+        conn = connect(self.app.config["DATABASE"])
+        conn.writer = self.app.extensions["giliran"].writer
+        return conn
 
     def _lock(self, printer_id):
         # One conversation with a printer at a time: a status read must not
