@@ -74,8 +74,10 @@ class Giliran:
         self.background.append(socketio.start_background_task(ensure_default_pack, self.app.config["DATABASE"]))
         # The print spool: pending jobs (also those left by a stopped server) print now.
         from printer.spool import Spool
+        from web.printing import SpoolRuntime
+        from web.events import publish_print
 
-        self.app.extensions["giliran_spool"] = spool = Spool(self.app)
+        self.app.extensions["giliran_spool"] = spool = Spool(self.app, SpoolRuntime(), publish_print)
         self.background += spool.start()
 
     def shutdown(self, delay_s=0.0):
