@@ -51,6 +51,14 @@ def active_pack(conn, db_path):
     return None, None, None
 
 
+def pack_urls(conn, db_path):
+    """Every clip of the active pack as a URL, for a display to decode before the first call."""
+    name, manifest, version = active_pack(conn, db_path)
+    if manifest is None:
+        return []
+    return [f"/display/voice/{name}/{clip['file']}?v={version}" for clip in manifest["clips"].values()]
+
+
 def clip_urls(conn, db_path, number, counter_number, counter_kind):
     """The call's clips as URLs, (full form, short form); ([], []) when no pack is ready or
     the call cannot be spoken."""

@@ -120,6 +120,15 @@ def test_display_config_for_a_display_and_refused_to_a_kiosk(api):
     assert r.json["counter_kinds"] == {str(api.c1): "loket", str(api.c2): "loket", str(api.c3): "loket"}
     kiosk = {"Authorization": f"Bearer {api.people.kiosk_token}"}
     assert client.get("/api/v1/display/config", headers=kiosk).status_code == 403
+    assert r.json["voice_clips"] == []  # no pack generated yet
+
+
+def test_display_config_lists_every_clip_of_the_pack_to_decode_ahead(api, default_pack):
+    clips = api.app.test_client().get("/api/v1/display/config", headers=display_headers(api)).json["voice_clips"]
+    assert sorted(re.match(r"^/display/voice/default/(\w+)\.wav\?v=\w+$", u).group(1) for u in clips) \
+        == sorted(CLIP_TEXTS)
+    # The same URLs a call carries, so what is decoded ahead is what a call plays.
+    assert set(call_event(api, api.c1)["clips"]) <= set(clips)
 
 
 # -- media and logo ------------------------------------------------------------------------

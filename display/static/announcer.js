@@ -33,6 +33,7 @@
 
   var ctx = null, gain = null;
   var buffers = new Map();      // url -> Promise of {buffer, offset, duration}
+  var ready = new Map();        // url -> {buffer, offset, duration}, once decoded
   var queue = [];               // calls waiting, oldest first
   var holds = new Map();        // counter id -> the ticket id it holds (null: none)
   var pending = null;           // the announcement scheduled or sounding: {item, sources, startAt, endAt}
@@ -127,10 +128,18 @@
     if (hit) { return hit; }
     var p = fetchWithTimeout(url).then(function (data) {
       return new Promise(function (resolve, reject) { ctx.decodeAudioData(data, resolve, reject); });
-    }).then(audible);
+    }).then(function (buffer) {
+      var part = audible(buffer);
+      if (buffers.get(url) === p) { ready.set(url, part); }
+      return part;
+    });
     p.catch(function () { buffers.delete(url); });
     buffers.set(url, p);
-    if (buffers.size > MAX_BUFFERS) { buffers.delete(buffers.keys().next().value); }
+    if (buffers.size > MAX_BUFFERS) {
+      var oldest = buffers.keys().next().value;
+      buffers.delete(oldest);
+      ready.delete(oldest);
+    }
     return p;
   }
 
@@ -140,7 +149,8 @@
 
   /* One record per call received, kept in state.calls: what the tests measure.
    * Times are Date.now() milliseconds; `start` and `end` are when its sound begins and
-   * ends (computed from the audio clock), `planned_ms` the length of the composed clips
+   * ends (mapped from the audio clock: `audio_start`, `audio_end`, in its seconds),
+   * `planned_ms` the length of the composed clips
    * (`clip_ms` each, as played: trimmed). `outcome`: queued, scheduled, playing, spoken,
    * failed, dropped (`reason` ticket_left or called_again) or skipped (stale, overflow). */
   function record(call) {
@@ -149,7 +159,7 @@
       ticket_id: call.ticket_id, number: call.number, counter_id: call.counter_id,
       recall: !!call.recall, called_at: isNaN(calledAt) ? null : calledAt, received: Date.now(),
       outcome: "queued", reason: null, form: null, start: null, end: null, planned_ms: null, clip_ms: [],
-      clips: 0
+      clips: 0, audio_start: null, audio_end: null
     };
   }
 
@@ -210,6 +220,11 @@
     var form = backlog && item.short.length ? "short" : "full";
     var clips = form === "short" ? item.short : item.clips;
     if (!clips.length || !ensureContext()) { finish(item, form, false, null); return; }
+    // Decoded already (the usual case): scheduled at once, not a promise turn later.
+    if (clips.every(function (u) { return ready.has(u); })) {
+      schedule(item, form, clips.map(function (u) { return ready.get(u); }));
+      return;
+    }
     planning = true;
     loadAll(clips).then(function (parts) {
       planning = false;
@@ -249,12 +264,19 @@
     lastEndAt = t;
     lastForm = form;
     var p = pending;
+    rec.audio_start = startAt;
+    rec.audio_end = t;
+    // The audio clock can drift from Date.now() (a busy CPU starves the audio thread): the
+    // times are mapped again when the sound begins and ends, from the clock as it is then.
+    function wallOf(at) { return Math.round(Date.now() - (ctx.currentTime - at) * 1000); }
     p.startTimer = setTimeout(function () {
+      rec.start = wallOf(startAt);
       rec.outcome = "playing";
       state.playing = item.number;
       if (hooks.start) { hooks.start(item); }
     }, Math.max(0, (startAt - ctx.currentTime) * 1000));
     p.endTimer = setTimeout(function () {
+      rec.end = wallOf(t);
       if (pending === p) { pending = null; }
       finish(item, form, true, rec);
     }, Math.max(0, (t - ctx.currentTime) * 1000));
@@ -267,7 +289,8 @@
     r.outcome = ok ? "spoken" : "failed";
     if (!ok) { r.form = form; r.start = r.start || Date.now(); r.end = Date.now(); }
     push(state.log, { number: item.number, start: r.start, end: r.end, clips: r.clips || item.clips.length,
-                      ok: ok, form: form, planned_ms: r.planned_ms }, MAX_LOG);
+                      ok: ok, form: form, planned_ms: r.planned_ms,
+                      audio_start: r.audio_start, audio_end: r.audio_end }, MAX_LOG);
     push(state.announced, item.number, MAX_LOG);
     state.playing = null;  // the next one, planned already, sets it when its sound begins
     if (hooks.end) { hooks.end(item, queue.length + (pending ? 1 : 0)); }

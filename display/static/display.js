@@ -86,6 +86,8 @@
     if (c.logo_url) { if (logo.getAttribute("src") !== c.logo_url) { logo.src = c.logo_url; } logo.hidden = false; }
     else { logo.hidden = true; logo.removeAttribute("src"); }
     setTicker(c.running_text || "");
+    // The whole pack, decoded now: the first call of the day needs no download (a new pack: the same).
+    A.preload(c.voice_clips || []);
     setPlaylist(c.media || []);
     renderNow();
     renderRecent();
@@ -192,11 +194,11 @@
 
   function onCalled(call) {
     if (!remember(callKey(call))) { return; }
+    announce(call);  // first: its sound is scheduled before the screen is laid out again
     addCall(call);
     renderNow();
     renderRecent();
     flash();
-    announce(call);
   }
 
   function onSnapshot(snap) {
