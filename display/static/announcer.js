@@ -37,7 +37,7 @@
   var queue = [];               // calls waiting, oldest first
   var holds = new Map();        // counter id -> the ticket id it holds (null: none)
   var pending = null;           // the announcement scheduled or sounding: {item, sources, startAt, endAt}
-  var lastEndAt = 0, lastForm = null, planning = false, planTimer = null;
+  var lastEndAt = 0, lastForm = null, planning = null, planTimer = null;  // planning: the call whose clips load
   var hooks = { start: null, end: null, blocked: null };
   var state = {
     announced: [],   // ticket numbers, in the order their announcement finished
@@ -225,15 +225,15 @@
       schedule(item, form, clips.map(function (u) { return ready.get(u); }));
       return;
     }
-    planning = true;
+    planning = item;
     loadAll(clips).then(function (parts) {
-      planning = false;
+      planning = null;
       // It may have been finished or called again while its clips loaded.
       if (item.rec.outcome === "dropped") { pump(); return; }
       if (!stillWanted(item)) { drop(item, "ticket_left"); pump(); return; }
       schedule(item, form, parts);
     }, function () {
-      planning = false;
+      planning = null;
       finish(item, form, false, null);
     });
   }
@@ -320,6 +320,7 @@
           return false;
         });
         if (pending && pending.item.ticketId === item.ticketId) { cancelPending("called_again"); }
+        if (planning && planning.ticketId === item.ticketId) { drop(planning, "called_again"); }
         // A call means its counter now holds this ticket (counter_changed confirms it).
         if (item.counterId !== null) { holds.set(item.counterId, item.ticketId); }
       }
@@ -345,7 +346,7 @@
     },
     /* Decode a call's clips ahead of time (the pack is then warm for the first call). */
     preload: function (clips) { if (ensureContext()) { (clips || []).forEach(function (u) { load(u).catch(function () {}); }); } },
-    busy: function () { return pending !== null || planning || queue.length > 0; },
+    busy: function () { return pending !== null || planning !== null || queue.length > 0; },
     checkSound: checkSound,
     unlock: unlock,
     on: function (name, fn) { hooks[name] = fn; }
