@@ -76,6 +76,9 @@ def post(hall, counter_id, action, body=None):
 
 def call(hall, counter_id):
     """Call the counter's next ticket (finishing the one it holds); (ticket, when it was asked)."""
+    # Started first: a ticket being served may be finished at once (a called one may be held).
+    # Nothing held: 409, and nothing changes.
+    hall.admin.post(hall.url + f"/api/v1/counters/{counter_id}/start", json={})
     asked = now_ms()
     return post(hall, counter_id, "call-next", {"finish_current": True}), asked
 
