@@ -15,7 +15,7 @@ from db import accounts, demo, migrations, tickets
 from db.clock import Clock
 from db.connection import Pool, connect
 from db.writer import Writer
-from web import cli, errors, i18n
+from web import cli, errors, i18n, surface
 from web.database import close_db, db_session
 from web.schemas import ErrorOut
 
@@ -32,6 +32,7 @@ DEFAULTS = {
     "CLOCK_OFFSET_S": 0.0,
     "SOCKETIO_ASYNC_MODE": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SURFACE": None,
 }
 
 
@@ -56,10 +57,19 @@ class Giliran:
         self.stopping = False
 
     def start_background(self):
-        """Start the workers that live as long as the server (day roll-over)."""
+        """Start the workers that live as long as the server (day roll-over, spool).
+
+        The public instance runs only its follower of the database: the
+        building's instance owns the spool (a job must print once), the
+        roll-over and the voice pack (docs/deploy.md).
+        """
         from web.events import socketio
 
         if self.background:
+            return
+        follower = self.app.extensions.get("giliran_follower")
+        if follower is not None:
+            self.background.append(socketio.start_background_task(follower.run))
             return
         self.background.append(socketio.start_background_task(self._rollover_loop))
         # The default voice pack (espeak-ng), made once and cached beside the database.
@@ -121,7 +131,7 @@ def _env_config():
         "MPP_DATABASE": "DATABASE", "MPP_TIMEZONE": "TIMEZONE",
         "MPP_ADMIN_PASSWORD": "ADMIN_PASSWORD", "MPP_PUBLIC_URL": "PUBLIC_URL",
         "MPP_MESSAGE_QUEUE": "MESSAGE_QUEUE", "MPP_CLOCK_OFFSET_S": "CLOCK_OFFSET_S",
-        "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS",
+        "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS", "MPP_SURFACE": "SURFACE",
     }
     for var, key in mapping.items():
         if env.get(var):
@@ -159,9 +169,11 @@ def prepare_database(app):
         ran = migrations.migrate(conn)
         if ran:
             log.info("applied migrations %s to %s", ran, app.config["DATABASE"])
-        if app.config["ADMIN_PASSWORD"]:
+        public = surface.surface(app) == surface.PUBLIC
+        # The public instance creates no accounts and no demo: the building's does.
+        if app.config["ADMIN_PASSWORD"] and not public:
             accounts.ensure_admin(conn, app.config["ADMIN_PASSWORD"])
-        if app.config["DEMO"]:
+        if app.config["DEMO"] and not public:
             demo.load(conn, clock, Path(app.config["DATABASE"]).resolve().parent)
         tickets.rollover(conn, clock)
     finally:
@@ -193,6 +205,8 @@ def create_app(test_config=None):
         JSON_SORT_KEYS=False,
         SYNC_LOCAL_SPEC=False,
     )
+    if app.config["SURFACE"] not in (None, "", surface.PUBLIC, surface.BUILDING):
+        raise ValueError(f"MPP_SURFACE must be 'public' or unset, not {app.config['SURFACE']!r}")
     if app.config["DATABASE"] == DEFAULTS["DATABASE"]:
         app.config["DATABASE"] = str(ROOT / DEFAULTS["DATABASE"])
     db_path = app.config["DATABASE"]
@@ -232,12 +246,24 @@ def create_app(test_config=None):
                counter_pages, display_pages, admin_pages, display_api, printer_api):
         app.register_blueprint(bp)
 
+    message_queue = app.config["MESSAGE_QUEUE"]
+    if surface.surface(app) == surface.PUBLIC:
+        surface.restrict_to_public(app)
+        from web.follow import Follower
+
+        app.extensions["giliran_follower"] = Follower(app)
+        if message_queue:
+            # The internet-facing process gets no handle on the building's event bus
+            # (it could publish to every display); it follows the database instead.
+            log.warning("MPP_MESSAGE_QUEUE is not used by the public instance; it follows the database")
+            message_queue = None
+
     from web.events import socketio
 
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config["MESSAGE_QUEUE"],
+        message_queue=message_queue,
         logger=False, engineio_logger=False,
     )
     return app
