@@ -257,6 +257,11 @@ def create_app(test_config=None):
             # (it could publish to every display); it follows the database instead.
             log.warning("MPP_MESSAGE_QUEUE is not used by the public instance; it follows the database")
             message_queue = None
+    if message_queue and message_queue.startswith(("redis://", "rediss://", "unix://")):
+        try:
+            import redis  # noqa: F401  (Flask-SocketIO would only log "giving up" on each event)
+        except ImportError:
+            raise RuntimeError("MPP_MESSAGE_QUEUE is redis, but the redis package is not installed")
 
     from web.events import socketio
 
