@@ -37,6 +37,11 @@ PUBLIC_ENDPOINTS = {
     "kiosk_api.track_ticket": "GET /api/v1/tickets/<code>/track (the tracking page)",
     "admin_api.survey_state": "GET /api/v1/tickets/<code>/survey",
     "admin_api.submit_survey": "POST /api/v1/tickets/<code>/survey",
+    "booking_api.bookable_services": "GET /api/v1/booking/services (agencies and services taking bookings)",
+    "booking_api.list_slots": "GET /api/v1/services/<id>/slots",
+    "booking_api.create_booking": "POST /api/v1/bookings",
+    "booking_api.get_booking": "GET /api/v1/bookings/<code>",
+    "booking_api.cancel_booking": "POST /api/v1/bookings/<code>/cancel",
 }
 
 # Static endpoints whose blueprint also serves other surfaces' files: only these files.
