@@ -242,6 +242,7 @@ def create_app(test_config=None):
     from admin.api import bp as admin_api
     from admin.pages import bp as admin_pages
     from booking.api import bp as booking_api
+    from booking.pages import bp as booking_pages
     from counter.api import bp as counter_api
     from counter.pages import bp as counter_pages
     from display.api import bp as display_api
@@ -254,7 +255,8 @@ def create_app(test_config=None):
     from web.pages import bp as web_pages
 
     for bp in (auth_api, core_api, admin_api, kiosk_api, counter_api, web_pages, kiosk_pages,
-               counter_pages, display_pages, admin_pages, display_api, printer_api, booking_api):
+               counter_pages, display_pages, admin_pages, display_api, printer_api, booking_api,
+               booking_pages):
         app.register_blueprint(bp)
 
     message_queue = app.config["MESSAGE_QUEUE"]

@@ -224,7 +224,7 @@ def on_connect(auth=None):
             socketio.emit("snapshot", present_ticket(ticket), to=request.sid)
             follower = current_app.extensions.get("giliran_follower")
             if follower is not None:
-                follower.note(ticket)
+                follower.note(conn, ticket)
             return True
         token = auth.get("token")
         token = token if isinstance(token, str) and token else None

@@ -38,10 +38,12 @@ class Follower:
         self.queues = {}   # service id -> waiting count last sent
         self.version = None
 
-    def note(self, ticket):
-        """A tracking page connected with this ticket in its snapshot: the baseline."""
+    def note(self, conn, ticket):
+        """A tracking page connected with this ticket in its snapshot: the baselines
+        (read on the snapshot's connection, so no commit falls between them)."""
         self.tickets[ticket["id"]] = (ticket["status"], ticket["call_count"], ticket["counter_id"],
                                       ticket["service_id"], bool(ticket["priority"]))
+        self.queues.setdefault(ticket["service_id"], queue.waiting_count(conn, ticket["service_id"]))
 
     def _watched(self):
         from web.events import socketio

@@ -23,11 +23,17 @@ BUILDING = "building"
 # endpoint -> why a citizen's page needs it
 PUBLIC_ENDPOINTS = {
     # pages
+    "booking_pages.booking": "/booking, the booking page",
+    "booking_pages.card": "/b/<code>, the booking card",
+    "booking_pages.qr": "/b/<code>/qr.svg, the card's QR code",
+    "booking_pages.card_png": "/b/<code>/card.png, the card as an image",
+    "booking_pages.ics": "/b/<code>/booking.ics, the calendar file",
     "public_pages.home": "/ sends the citizen to the booking page",
     "kiosk_pages.track": "/t/<code>, the tracking page",
     "admin_pages.survey_page": "/survey/<code>, the SKM survey",
     "web_pages.favicon": "/favicon.ico",
     # what the pages load
+    "booking_pages.static": "the booking pages' CSS and scripts",
     "static": "shared CSS, giliran.js, the Socket.IO client, fonts, the icon",
     "kiosk_pages.static": "the tracking page's CSS and script (only those, below)",
     "admin_pages.static": "the survey page's CSS and script (only those, below)",
