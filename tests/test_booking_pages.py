@@ -340,3 +340,38 @@ def test_an_unknown_code_is_a_plain_page(mpp, page_at):
     assert response.status == 404
     expect(page.locator("h1")).to_have_text("Booking tidak ditemukan")
     axe_check(page)
+
+
+def fits_the_width(page):
+    """Nothing wider than the phone: no sideways scrolling of the page."""
+    width = page.evaluate("document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth")
+    assert width <= 1, f"{width}px wider than the screen"
+    # Nor cut off at an edge (the day strip scrolls sideways by design; screen-reader text is off-screen).
+    outside = page.evaluate("""() => [...document.querySelectorAll('main *')].filter(e => {
+        if (e.closest('.bk-days') || e.closest('.bk-sr') || !e.getClientRects().length) return false;
+        const r = e.getBoundingClientRect();
+        return r.width > 0 && (r.left < -1 || r.right > innerWidth + 1);
+    }).map(e => e.id || e.className || e.tagName)""")
+    assert not outside, outside
+
+
+def test_works_with_text_at_200_percent(mpp, page_at):
+    """The phone's text size at 200 % (Chromium scales rem like this): still one column,
+    every button reachable, nothing to scroll sideways."""
+    building, public = mpp
+    sid = building.services["A"]["id"]
+    booking = book_api(public, sid, first_free(public, sid)["start"])
+    page = page_at("phone")
+    page.goto(public.url + "/booking")
+    page.add_style_tag(content="html { font-size: 200% !important; }")
+    expect(page.locator("#agencies .bk-choice").first).to_be_visible()
+    fits_the_width(page)
+    go_to_form(page, "Kependudukan", "Perekaman")
+    fits_the_width(page)
+    screenshot(page, "booking-form-text-200")
+    card = page_at("phone")
+    card.goto(f"{public.url}/b/{booking['code']}")
+    card.add_style_tag(content="html { font-size: 200% !important; }")
+    fits_the_width(card)
+    expect(card.locator("#cancel")).to_be_visible()
+    screenshot(card, "booking-card-text-200")
