@@ -27,6 +27,9 @@ def site(tmp_path_factory):
     building.tokens = json.loads((tmp / "demo-devices.json").read_text())
     building.admin = building.session("admin")
     building.services = {s["prefix"]: s for s in building.admin.get(building.url + "/api/v1/services").json()}
+    r = building.admin.put(f"{building.url}/api/v1/services/{building.services['N']['id']}/booking",
+                           json={"enabled": True})
+    assert r.status_code == 200, r.text
     try:
         yield building, public, nginx
     finally:
@@ -40,6 +43,31 @@ def _ticket(building, prefix="G"):
                       headers={"Authorization": f"Bearer {building.tokens['kiosk']}"}, timeout=10)
     assert r.status_code == 201, r.text
     return r.json()
+
+
+def test_booking_and_its_api_work_through_nginx(site):
+    building, _, nginx = site
+    page = requests.get(nginx.url + "/booking", timeout=10)
+    assert page.status_code == 200 and "Ambil antrean dari rumah" in page.text
+    services = requests.get(nginx.url + "/api/v1/booking/services", timeout=10).json()
+    sid = building.services["N"]["id"]
+    assert [s["id"] for s in services] == [sid]
+    day = requests.get(nginx.url + "/api/v1/health", timeout=10).json()["service_day"]
+    slots = [s for s in requests.get(f"{nginx.url}/api/v1/services/{sid}/slots?date={day}", timeout=10).json()
+             if s["open"] and s["left"]]
+    if not slots:  # late in the evening: tomorrow
+        from datetime import date, timedelta
+        day = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+        slots = requests.get(f"{nginx.url}/api/v1/services/{sid}/slots?date={day}", timeout=10).json()
+    r = requests.post(nginx.url + "/api/v1/bookings", timeout=10, json={
+        "service_id": sid, "start": slots[0]["start"], "name": "Ani", "phone": "081299990000"})
+    assert r.status_code == 201, r.text
+    code = r.json()["code"]
+    for path in (f"/b/{code}", f"/b/{code}/qr.svg", f"/b/{code}/card.png", f"/b/{code}/booking.ics",
+                 f"/api/v1/bookings/{code}", "/booking/static/booking.js"):
+        assert requests.get(nginx.url + path, timeout=10).status_code == 200, path
+    r = requests.post(f"{nginx.url}/api/v1/bookings/{code}/cancel", timeout=10)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
 
 
 @pytest.mark.parametrize("path", ["/t/{code}", "/api/v1/tickets/{code}", "/api/v1/tickets/{code}/track",
@@ -56,7 +84,8 @@ def test_citizen_pages_and_api_work_through_nginx(site, path):
     ("GET", "/admin"), ("GET", "/admin/board"), ("GET", "/counter"), ("GET", "/kiosk"), ("GET", "/display"),
     ("GET", "/api/v1/counters"), ("POST", "/api/v1/auth/login"), ("GET", "/api/v1/services"),
     ("POST", "/api/v1/tickets"), ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/backup"),
-    ("GET", "/api/v1/reports"), ("GET", "/"),
+    ("GET", "/api/v1/reports"), ("GET", "/api/v1/bookings"), ("PUT", "/api/v1/services/1/booking"),
+    ("GET", "/"),
 ])
 def test_staff_surfaces_are_absent_through_nginx(site, method, path):
     _, _, nginx = site
