@@ -40,6 +40,7 @@ PUBLIC_ENDPOINTS = {
     # the API the pages call
     "core_api.health": "a reverse proxy's and systemd's health check",
     "core_api.get_ticket": "GET /api/v1/tickets/<code>",
+    "core_api.cancel_ticket": "POST /api/v1/tickets/<code>/cancel (its holder withdraws a waiting ticket)",
     "kiosk_api.track_ticket": "GET /api/v1/tickets/<code>/track (the tracking page)",
     "admin_api.survey_state": "GET /api/v1/tickets/<code>/survey",
     "admin_api.submit_survey": "POST /api/v1/tickets/<code>/survey",
