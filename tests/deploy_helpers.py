@@ -63,13 +63,13 @@ class RedisServer(Process):
         self.dir.mkdir(parents=True)
         self.log = self.dir / "redis.log"
 
-    def start(self):
+    def start(self, timeout=20):
         binary = _binary("redis-server", "/usr/bin/redis-server")
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no"],
             stdout=open(self.log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
-        _wait_port(self.port, self.proc, self.log)
+        _wait_port(self.port, self.proc, self.log, timeout)
         return self
 
 
@@ -110,13 +110,13 @@ http {{
 """)
         self.log = self.prefix / "logs" / "error.log"
 
-    def start(self):
+    def start(self, timeout=20):
         binary = _binary("nginx", "/usr/sbin/nginx")
         self.proc = subprocess.Popen(
             [binary, "-p", str(self.prefix), "-e", str(self.log), "-c", str(self.prefix / "nginx.conf")],
             stdout=open(self.prefix / "logs" / "stdout.log", "ab"), stderr=subprocess.STDOUT,
             start_new_session=True)
-        _wait_port(self.port, self.proc, self.log)
+        _wait_port(self.port, self.proc, self.log, timeout)
         return self
 
     def stop(self):

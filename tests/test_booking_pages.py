@@ -23,8 +23,8 @@ def mpp(tmp_path_factory):
     """The demo MPP: the building's instance and the public one on the same file;
     bookings on for KTP (A), Kartu Keluarga (B, one seat a slot) and Paspor (D, NIK needed)."""
     tmp = tmp_path_factory.mktemp("booking-pages")
-    building = Server(tmp / "mpp.db", env={"MPP_DEMO": "1"}).start()
-    public = Server(tmp / "mpp.db", env={"MPP_SURFACE": "public"}).start()
+    building = Server(tmp / "mpp.db", env={"MPP_DEMO": "1"}).start(timeout=60)
+    public = Server(tmp / "mpp.db", env={"MPP_SURFACE": "public"}).start(timeout=60)
     building.tokens = json.loads((tmp / "demo-devices.json").read_text())
     admin = building.admin = building.session("admin")
     services = {s["prefix"]: s for s in admin.get(building.url + "/api/v1/services").json()}

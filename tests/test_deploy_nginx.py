@@ -18,12 +18,12 @@ pytestmark = pytest.mark.server
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("nginx-public")
-    building = Server(tmp / "mpp.db", env={"MPP_DEMO": "1"}).start()
-    public = Server(tmp / "mpp.db", env={"MPP_SURFACE": "public"}).start()
+    building = Server(tmp / "mpp.db", env={"MPP_DEMO": "1"}).start(timeout=60)
+    public = Server(tmp / "mpp.db", env={"MPP_SURFACE": "public"}).start(timeout=60)
     nginx = Nginx(tmp, "giliran-public.conf", {
         "listen 80;": "listen 127.0.0.1:{port};",
         "server 127.0.0.1:8001;": f"server 127.0.0.1:{public.port};",
-    }).start()
+    }).start(timeout=60)
     building.tokens = json.loads((tmp / "demo-devices.json").read_text())
     building.admin = building.session("admin")
     building.services = {s["prefix"]: s for s in building.admin.get(building.url + "/api/v1/services").json()}

@@ -16,15 +16,15 @@ pytestmark = pytest.mark.server
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cluster")
-    redis = RedisServer(tmp).start()
+    redis = RedisServer(tmp).start(timeout=60)
     env = {"MPP_MESSAGE_QUEUE": redis.url}
-    one = Server(tmp / "mpp.db", env={**env, "MPP_DEMO": "1"}).start()
-    two = Server(tmp / "mpp.db", env=env).start()
+    one = Server(tmp / "mpp.db", env={**env, "MPP_DEMO": "1"}).start(timeout=60)
+    two = Server(tmp / "mpp.db", env=env).start(timeout=60)
     nginx = Nginx(tmp, "giliran-building-cluster.conf", {
         "listen 10.0.0.5:80;": "listen 127.0.0.1:{port};",
         "server 127.0.0.1:8000;": f"server 127.0.0.1:{one.port};",
         "server 127.0.0.1:8002;": f"server 127.0.0.1:{two.port};",
-    }).start()
+    }).start(timeout=60)
     tokens = json.loads((tmp / "demo-devices.json").read_text())
     try:
         yield one, two, nginx, tokens
@@ -67,8 +67,8 @@ def test_a_call_on_either_instance_reaches_a_display_behind_nginx(cluster):
 
 def test_without_redis_the_other_instance_is_not_heard(tmp_path):
     """The control: the same two instances without the queue do not share events."""
-    one = Server(tmp_path / "mpp.db", env={"MPP_DEMO": "1"}).start()
-    two = Server(tmp_path / "mpp.db").start()
+    one = Server(tmp_path / "mpp.db", env={"MPP_DEMO": "1"}).start(timeout=60)
+    two = Server(tmp_path / "mpp.db").start(timeout=60)
     try:
         tokens = json.loads((tmp_path / "demo-devices.json").read_text())
         display = Listener(one.url, {"token": tokens["display"]})

@@ -140,8 +140,8 @@ def test_a_session_cookie_is_never_read_nor_set(api, public):
 def instances(tmp_path_factory):
     """The demo MPP on the building's instance, and the public instance on the same file."""
     tmp = tmp_path_factory.mktemp("public")
-    building = Server(tmp / "mpp.db", env={"MPP_DEMO": "1"}).start()
-    public = Server(tmp / "mpp.db", env={"MPP_SURFACE": "public"}).start()
+    building = Server(tmp / "mpp.db", env={"MPP_DEMO": "1"}).start(timeout=60)
+    public = Server(tmp / "mpp.db", env={"MPP_SURFACE": "public"}).start(timeout=60)
     building.tokens = json.loads((tmp / "demo-devices.json").read_text())
     building.admin = building.session("admin")
     building.services = {s["prefix"]: s for s in building.admin.get(building.url + "/api/v1/services").json()}
