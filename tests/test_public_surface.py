@@ -230,3 +230,16 @@ def test_a_call_on_the_building_reaches_a_tracking_page_on_the_public_instance(i
         assert phone.wait_for("ticket_changed", timeout=5, where=lambda d: d["status"] == "serving")
     finally:
         phone.close()
+
+
+def test_the_public_instance_runs_no_building_work(public):
+    """No print spool (a job prints once, from the building), no roll-over, no voice pack:
+    only the follower of the database."""
+    giliran = public.extensions["giliran"]
+    giliran.start_background()
+    try:
+        assert "giliran_spool" not in public.extensions
+        assert len(giliran.background) == 1
+        assert public.extensions["giliran_follower"] is not None
+    finally:
+        giliran.stopping = True
