@@ -80,7 +80,10 @@ def list_holidays():
 @bp.doc(summary="Close the MPP on a day", responses=ADMIN_ERRORS)
 def set_holiday(body):
     conn = get_db()
-    holiday = admin_db.set_holiday(conn, body["day"], body["name"], actor_id=current_actor().user_id)
+    # The day's bookings are cancelled with it; the admin gets them listed to tell the citizens.
+    holiday, change = admin_db.set_holiday_and_cancel_bookings(
+        conn, clock(), body["day"], body["name"], actor_id=current_actor().user_id)
+    publish(conn, change)
     publish_catalog(conn)
     return holiday
 

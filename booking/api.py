@@ -4,18 +4,59 @@ Thin routes: who is asking and what they sent, one call to db/bookings.py or
 db/checkin.py, and the events after the commit through web/events.publish.
 """
 
+from functools import wraps
+
 from apiflask import APIBlueprint, Schema
-from apiflask.fields import Boolean, Integer, List, Nested, String
+from apiflask.fields import Boolean, Integer, String
 from apiflask.validators import Length, Range
 from flask import current_app, request
 
-from db import bookings, catalog, checkin
+from db import accounts, bookings, catalog, checkin
+from db.errors import DomainError, NotFound
 from web.auth import Forbidden, current_actor, idempotency_key, require_agency, requires
+from web.limits import client_address, count, over, retry_after
 from web.database import clock, get_db
 from web.events import present_booking, present_ticket, publish
 from web.schemas import In, TicketOut
 
 bp = APIBlueprint("booking_api", __name__, url_prefix="/api/v1", tag="Bookings")
+
+# Codes cannot be enumerated: an address that asks for too many codes that do not
+# exist is refused for a while (web/limits.py). Only misses count, so a citizen
+# looking at their own booking again and again is never refused; kiosks and
+# staff (authenticated) are not counted.
+LOOKUP_MISSES = "20 per 10 minutes"
+
+
+class TooManyLookups(DomainError):
+    status = 429
+    code = "too_many_lookups"
+    message = "Too many booking codes that do not exist were tried; wait a few minutes."
+
+    def __init__(self, retry_after_s):
+        super().__init__()
+        self.retry_after_s = retry_after_s
+
+
+def guarded_lookup(view):
+    """Count an anonymous caller's unknown codes; refuse them with 429 past LOOKUP_MISSES."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_actor().kind is not None:
+            return view(*args, **kwargs)
+        limit = current_app.config.get("BOOKING_LOOKUP_MISSES") or LOOKUP_MISSES
+        address = client_address()
+        if over(limit, "booking-miss", address):
+            raise TooManyLookups(retry_after(limit, "booking-miss", address))
+        try:
+            return view(*args, **kwargs)
+        except NotFound as exc:
+            if exc.code == "booking_not_found":
+                count(limit, "booking-miss", address)
+            raise
+
+    return wrapper
 
 
 
@@ -143,7 +184,8 @@ def put_settings(service_id, body):
 @bp.get("/services/<id:service_id>/booking")
 @requires("staff")
 @bp.output(BookingSettingsOut)
-@bp.doc(summary="A service's booking settings", responses={401: "Not logged in", 404: "Unknown service"})
+@bp.doc(summary="A service's booking settings",
+        responses={401: "Not logged in", 403: "Not staff", 404: "Unknown service"})
 def get_settings(service_id):
     catalog.get_service(get_db(), service_id)
     return bookings.get_settings(get_db(), service_id)
@@ -152,7 +194,7 @@ def get_settings(service_id):
 @bp.get("/booking-settings")
 @requires("staff")
 @bp.output(MppBookingSettings)
-@bp.doc(summary="The MPP-wide booking rules", responses={401: "Not logged in"})
+@bp.doc(summary="The MPP-wide booking rules", responses={401: "Not logged in", 403: "Not staff"})
 def get_mpp_settings():
     return bookings.mpp_settings(get_db())
 
@@ -219,7 +261,8 @@ def create_booking(body):
 @requires("anyone")
 @bp.output(BookingOut)
 @bp.doc(summary="One booking, for whoever holds its code", security=[],
-        responses={404: "No booking with that code"})
+        responses={404: "No booking with that code", 429: "Too many unknown codes from this address"})
+@guarded_lookup
 def get_booking(code):
     return present_booking(bookings.get_booking(get_db(), clock(), code[:40]))
 
@@ -229,7 +272,9 @@ def get_booking(code):
 @bp.output(BookingOut)
 @bp.doc(summary="Cancel a booking (its seat is offered again after the release delay)",
         security=[], responses={404: "No booking with that code",
-                                409: "already_checked_in, booking_missed or booking_past"})
+                                409: "already_checked_in, booking_missed or booking_past",
+                                429: "Too many unknown codes from this address"})
+@guarded_lookup
 def cancel_booking(code):
     conn = get_db()
     change = bookings.cancel(conn, clock(), code[:40])
@@ -244,15 +289,23 @@ def cancel_booking(code):
     summary="Check a booking in: its ticket, called at the slot's time",
     description="Send an `Idempotency-Key` header to make a retried tap safe: the same key "
                 "from the same caller returns the ticket of the first check-in.",
-    responses={401: "Not authenticated", 403: "Not a kiosk or staff", 404: "No booking with that code",
+    responses={400: "A bad Idempotency-Key header", 401: "Not authenticated",
+               403: "Not a kiosk or staff, staff of another agency, or a kiosk limited to other agencies",
+               404: "No booking with that code",
                409: "not_today, too_early, too_late, booking_cancelled or already_checked_in"},
 )
 def check_in(code):
     actor = current_actor()
     conn = get_db()
-    if actor.is_staff and actor.role != "admin":
-        row = bookings.booking_row(conn, code[:40])
-        require_agency(actor, catalog.get_service(conn, row["service_id"])["agency_id"])
+    agency_id = catalog.get_service(conn, bookings.booking_row(conn, code[:40])["service_id"])["agency_id"]
+    if actor.is_staff:
+        require_agency(actor, agency_id)
+    else:
+        # A kiosk limited to some agencies (admin: devices) checks in only their bookings.
+        allowed = accounts.device_dict(actor.row)["agency_ids"]
+        if allowed and agency_id not in allowed:
+            raise Forbidden("other_agency", "This kiosk does not serve that agency; "
+                            "use a kiosk of the agency or ask at its counter.")
     key = idempotency_key()
     if key is not None:
         key = f"{actor.kind[0]}{actor.id}:check-in:{key}"
@@ -269,7 +322,8 @@ def check_in(code):
 @bp.input(BookingsQuery, location="query", arg_name="query")
 @bp.output(StaffBookingOut(many=True))
 @bp.doc(summary="The day's bookings of a service (or of every service of your agency)",
-        responses={401: "Not logged in", 403: "Another agency's service", 404: "Unknown service"})
+        responses={400: "A date that is not YYYY-MM-DD", 401: "Not logged in",
+                   403: "Not staff, or another agency's service", 404: "Unknown service"})
 def list_bookings(query):
     actor = current_actor()
     conn = get_db()

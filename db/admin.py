@@ -163,7 +163,7 @@ def list_holidays(conn):
     return [dict(r) for r in conn.execute("SELECT day, name FROM holidays ORDER BY day")]
 
 
-def _set_holiday(conn, day, name, actor_id):
+def _set_holiday(conn, day, name, actor_id, clock=None):
     try:
         day = date.fromisoformat(day).isoformat()
     except (TypeError, ValueError):
@@ -171,12 +171,31 @@ def _set_holiday(conn, day, name, actor_id):
     conn.execute("INSERT INTO holidays (day, name) VALUES (?, ?) "
                  "ON CONFLICT(day) DO UPDATE SET name = excluded.name", (day, name or ""))
     audit(conn, "holiday.set", f"holiday:{day}", {"name": name}, user_id=actor_id)
-    return {"day": day, "name": name or ""}
+    holiday = {"day": day, "name": name or ""}
+    if clock is None:
+        return holiday
+    from db import bookings
+    from db.tickets import Change
+
+    affected, events = bookings.cancel_for_holiday(conn, clock, day)
+    if affected:
+        audit(conn, "holiday.bookings_cancelled", f"holiday:{day}",
+              {"codes": [b["code"] for b in affected]}, user_id=actor_id)
+    return {**holiday, "affected_bookings": affected}, Change(booking_events=events)
 
 
 def set_holiday(conn, day, name, *, actor_id=None):
     """Close the whole MPP on a day (a national holiday, cuti bersama)."""
     return write(conn, _set_holiday, day, name, actor_id)
+
+
+def set_holiday_and_cancel_bookings(conn, clock, day, name, *, actor_id=None):
+    """Close the MPP on a day and, in the same write, cancel that day's bookings.
+
+    Returns (holiday with `affected_bookings` for the admin, Change with one
+    `booking.cancelled` event per booking, reason `holiday`).
+    """
+    return write(conn, _set_holiday, day, name, actor_id, clock)
 
 
 def _delete_holiday(conn, day, actor_id):
