@@ -210,7 +210,7 @@ def login(body):
         log.warning("login refused: too many failures for one account (last from %s)", address)
         raise TooManyAttempts(retry_after(per_account, "login-account", account))
     user = accounts.authenticate(get_db(), body["username"], body["password"],
-                                 verify=_password_checker().run)
+                                 verify=_password_checker().for_address(address))
     if user is None:
         count(per_address, "login-address", address)
         count(per_account, "login-account", account)

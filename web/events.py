@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 from flask import current_app, has_app_context, has_request_context, request, session
 from flask_socketio import SocketIO, join_room
+# python-socketio's, not the builtin: its message reaches the client (kiosk.js unpairs on it).
+from socketio.exceptions import ConnectionRefusedError
 
 from db import accounts, catalog, tickets
 from display import announce
