@@ -38,6 +38,9 @@ DEFAULTS = {
     "SESSION_IDLE_S": 4 * 3600,
     # MPP_KIOSK_ISSUES_PER_MINUTE: tickets one device token may issue per minute.
     "KIOSK_ISSUES_PER_MINUTE": 120,
+    # Failed logins (Flask-Limiter strings, e.g. "20 per 5 minutes"); see docs/security.md.
+    "LOGIN_FAILURES_PER_ADDRESS": "20 per 5 minutes",
+    "LOGIN_FAILURES_PER_ACCOUNT": "10 per 5 minutes",
     "SESSION_MAX_S": 14 * 3600,
 }
 
@@ -130,6 +133,8 @@ def _env_config():
         "MPP_MESSAGE_QUEUE": "MESSAGE_QUEUE", "MPP_CLOCK_OFFSET_S": "CLOCK_OFFSET_S",
         "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS", "MPP_TRUSTED_PROXIES": "TRUSTED_PROXIES",
         "MPP_KIOSK_ISSUES_PER_MINUTE": "KIOSK_ISSUES_PER_MINUTE",
+        "MPP_LOGIN_FAILURES_PER_ADDRESS": "LOGIN_FAILURES_PER_ADDRESS",
+        "MPP_LOGIN_FAILURES_PER_ACCOUNT": "LOGIN_FAILURES_PER_ACCOUNT",
     }
     for var, key in mapping.items():
         if env.get(var):
