@@ -11,7 +11,7 @@ from apiflask import APIFlask
 from flask import current_app, request
 from werkzeug.routing import IntegerConverter
 
-from db import accounts, demo, migrations, tickets
+from db import accounts, demo, migrations, sessions, tickets
 from db.clock import Clock
 from db.connection import Pool, connect
 from db.writer import Writer
@@ -41,6 +41,8 @@ DEFAULTS = {
     # Failed logins (Flask-Limiter strings, e.g. "20 per 5 minutes"); see docs/security.md.
     "LOGIN_FAILURES_PER_ADDRESS": "20 per 5 minutes",
     "LOGIN_FAILURES_PER_ACCOUNT": "10 per 5 minutes",
+    # A refused login is answered after this pause (docs/security.md, Logging in).
+    "LOGIN_TARPIT_S": 1.0,
     "SESSION_MAX_S": 14 * 3600,
 }
 
@@ -109,16 +111,19 @@ class Giliran:
         socketio.start_background_task(close_sockets)
 
     def _rollover_loop(self):
-        from web.events import publish, socketio
+        from web.events import publish, socketio, sweep_sockets
 
         # Wakes every few seconds so that displays see yesterday's leftovers
-        # expire soon after midnight even if nobody takes a ticket.
+        # expire soon after midnight even if nobody takes a ticket; also closes
+        # the sockets of sessions that timed out (revocations close theirs at once).
+        config = self.app.config
         while not self.stopping:
             try:
                 with db_session(self.app) as conn:
                     with self.app.app_context():
                         change = tickets.rollover(conn, self.clock)
                         publish(conn, change)
+                        sweep_sockets(conn, self.clock.ts(), config["SESSION_IDLE_S"], config["SESSION_MAX_S"])
             except Exception:
                 log.exception("roll-over check failed")
             socketio.sleep(5)
@@ -177,6 +182,7 @@ def prepare_database(app):
         if app.config["DEMO"]:
             demo.load(conn, clock, Path(app.config["DATABASE"]).resolve().parent)
         tickets.rollover(conn, clock)
+        sessions.purge(conn, clock.ts())  # ended sessions are kept 30 days (docs/security.md)
     finally:
         conn.close()
 

@@ -16,7 +16,7 @@ from db import accounts, sessions
 from db.errors import DomainError, Invalid
 from web.database import clock, get_db
 from web.limits import client_address, count, over, retry_after
-from web.passwords import Checker
+from web.passwords import Checker, LoginBusy
 from web.schemas import LoginIn, UserEnvelope
 
 log = logging.getLogger("giliran")
@@ -182,6 +182,15 @@ def _login_limit(name):
     return current_app.config[name]
 
 
+def _tarpit():
+    """Hold a refused login a moment: a client hammering the login then costs the
+    loop one cheap request a second per connection, not hundreds (a sleeping
+    greenlet is nearly free)."""
+    from web.events import socketio
+
+    socketio.sleep(current_app.config["LOGIN_TARPIT_S"])
+
+
 def _password_checker():
     ext = current_app.extensions
     if "giliran_passwords" not in ext:
@@ -203,11 +212,17 @@ def login(body):
     per_address = _login_limit("LOGIN_FAILURES_PER_ADDRESS")
     per_account = _login_limit("LOGIN_FAILURES_PER_ACCOUNT")
     if over(per_address, "login-address", address):
+        _tarpit()
         raise TooManyAttempts(retry_after(per_address, "login-address", address))
     if over(per_account, "login-account", account):
+        _tarpit()
         raise TooManyAttempts(retry_after(per_account, "login-account", account))
-    user = accounts.authenticate(get_db(), body["username"], body["password"],
-                                 verify=_password_checker().for_address(address))
+    try:
+        user = accounts.authenticate(get_db(), body["username"], body["password"],
+                                     verify=_password_checker().for_address(address))
+    except LoginBusy:
+        _tarpit()
+        raise
     if user is None:
         # Logged once, when a limit closes (the name is not logged: it may be a mistyped password).
         if not count(per_address, "login-address", address) or over(per_address, "login-address", address):
