@@ -231,7 +231,11 @@ def login(body):
             log.warning("logins to one account refused for a while: too many failures (last from %s)",
                         address)
         raise Unauthorized("bad_credentials", "Wrong username or password.")
-    _session_id, token = sessions.start_session(get_db(), user["id"], clock().ts())
+    conn, now = get_db(), clock().ts()
+    previous = sessions.live_session(conn, session.get("sid"), now)
+    if previous is not None:  # a new login in this browser replaces its old session
+        sessions.end_session(conn, previous["id"], now, "replaced")
+    _session_id, token = sessions.start_session(conn, user["id"], now)
     session.clear()
     session["sid"] = token
     session.permanent = True
