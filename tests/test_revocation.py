@@ -141,3 +141,25 @@ def test_the_console_goes_to_the_login_when_the_password_is_reset(srv, page_at):
     page.wait_for_url("**/counter?next=*", timeout=8000)
     expect(page.locator("input[type=password]")).to_be_visible()
     screenshot(page, "revoked-counter-login")
+
+
+@pytest.mark.parametrize("what", ["session", "device"])
+def test_an_end_made_elsewhere_reaches_the_socket_within_the_sweep(srv, what):
+    """Another instance or the CLI ended it in the database: the 5 s sweep closes the socket."""
+    import sqlite3
+
+    if what == "session":
+        _user, s = new_person(srv, "uji_sweep")
+        watched = Watched(srv.url, cookie=s.cookies["giliran_session"])
+        sql = "UPDATE sessions SET ended_ts = 1, end_reason = 'cli' WHERE user_id = ?"
+        arg = _user["id"]
+    else:
+        device = new_device(srv, "display")
+        watched = Watched(srv.url, auth={"token": device["token"]})
+        sql, arg = "UPDATE devices SET active = 0 WHERE id = ?", device["id"]
+    try:
+        with sqlite3.connect(srv.db_path, timeout=10) as db:
+            db.execute(sql, (arg,))
+        assert watched.dropped.wait(8), "the sweep did not close the socket"
+    finally:
+        watched.close()

@@ -123,9 +123,13 @@ class Giliran:
                     with self.app.app_context():
                         change = tickets.rollover(conn, self.clock)
                         publish(conn, change)
-                        sweep_sockets(conn, self.clock.ts(), config["SESSION_IDLE_S"], config["SESSION_MAX_S"])
             except Exception:
                 log.exception("roll-over check failed")
+            try:
+                with db_session(self.app) as conn:
+                    sweep_sockets(conn, self.clock.ts(), config["SESSION_IDLE_S"], config["SESSION_MAX_S"])
+            except Exception:
+                log.exception("socket sweep failed")
             socketio.sleep(5)
 
 

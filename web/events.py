@@ -233,8 +233,9 @@ def sweep_sockets(conn, now, idle_s, max_s):
     instance, the CLI), or whose device was revoked there; run every few seconds."""
     server = socketio.server
     rooms = server.manager.rooms.get("/", {}) if server is not None else {}
-    sessions_open = [int(r.split(":")[1]) for r in list(rooms) if r.startswith("session:")]
-    devices_open = [int(r.split(":")[1]) for r in list(rooms) if r.startswith("device:")]
+    names = [r for r in list(rooms) if isinstance(r, str)]  # also None (everyone) and sids
+    sessions_open = [int(r.split(":")[1]) for r in names if r.startswith("session:")]
+    devices_open = [int(r.split(":")[1]) for r in names if r.startswith("device:")]
     dead = []
     if sessions_open:
         marks = ",".join("?" * len(sessions_open))
