@@ -117,7 +117,7 @@ def test_migration_6_adds_sessions_to_a_database_with_users(tmp_path, clock):
     conn = connect(tmp_path / "old.db")
     migrations.migrate(conn, upto=5)
     accounts.create_user(conn, "lama", PASSWORD, "admin")
-    assert migrations.migrate(conn) == [6]
+    assert migrations.migrate(conn, upto=6) == [6]
     assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
     assert conn.execute("SELECT username FROM users").fetchall()[0][0] == "lama"
     from db import sessions

@@ -81,8 +81,9 @@ def present_counter(counter, codes=True):
 
 
 def without_code(ticket):
-    """A ticket without what lets one act as its holder (track it, answer its survey)."""
-    return {k: v for k, v in ticket.items() if k not in ("code", "tracking_url")}
+    """A ticket without what lets one act as its holder (track it, answer its survey,
+    look up its booking)."""
+    return {k: v for k, v in ticket.items() if k not in ("code", "tracking_url", "booking_code")}
 
 
 def sees_codes(actor, agency_id):
