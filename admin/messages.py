@@ -25,6 +25,7 @@ ADMIN_MESSAGES = {
     "err_not_authenticated": _l("Your session has ended; please log in again."),
     "err_bad_credentials": _l("Wrong username or password."),
     "err_too_many_attempts": _l("Too many failed logins; wait a few minutes and try again."),
+    "err_login_busy": _l("Many people are logging in right now. Try again in a moment."),
     "err_unknown_voice_pack": _l("That voice pack is not complete or does not exist."),
     "f_required": _l("Required."), "f_taken": _l("Already taken."),
     "f_hhmm": _l("Use HH:MM, for example 08:00."), "f_after": _l("Must be after the opening time."),

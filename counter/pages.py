@@ -19,6 +19,7 @@ bp = Blueprint("counter_pages", __name__, template_folder="templates",
 START_MESSAGES = {
     "err_bad_credentials": _l("Wrong username or password."),
     "err_too_many": _l("Too many failed attempts. Wait a few minutes and try again."),
+    "err_login_busy": _l("Many people are logging in right now. Try again in a moment."),
     "err_not_staff": _l("This account cannot operate counters."),
     "no_counters": _l("Your agency has no counters yet. Ask the admin to add one."),
     "in_use": _l("In use by another officer"),

@@ -124,11 +124,12 @@ def test_the_admin_page_uploads_media_and_logs_in_in_a_real_browser(server, page
     poster = tmp_path / "poster.png"
     poster.write_bytes(_png())
     page = page_at("counter")
+    page.set_default_timeout(20000)  # a shared machine: scrypt and the upload may be slow
     page.goto(server.url + "/admin")
     page.fill("#username", "admin")
     page.fill("#password", PASSWORD)
     page.click("#login-form button[type=submit]")
-    expect(page.locator("#board-queues")).to_be_visible()
+    expect(page.locator("#board-queues")).to_be_visible(timeout=20000)
     page.goto(server.url + "/admin/display")
     page.set_input_files("#up-media", str(poster))
     card = page.locator("section.card", has=page.locator("#up-media"))

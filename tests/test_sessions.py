@@ -117,7 +117,7 @@ def test_migration_6_adds_sessions_to_a_database_with_users(tmp_path, clock):
     conn = connect(tmp_path / "old.db")
     migrations.migrate(conn, upto=5)
     accounts.create_user(conn, "lama", PASSWORD, "admin")
-    assert migrations.migrate(conn) == [6]
+    assert migrations.migrate(conn, upto=6) == [6]
     assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
     assert conn.execute("SELECT username FROM users").fetchall()[0][0] == "lama"
     from db import sessions
@@ -126,3 +126,13 @@ def test_migration_6_adds_sessions_to_a_database_with_users(tmp_path, clock):
     assert sessions.live_session(conn, token, clock.ts())["id"] == sid
     assert sessions.live_session(conn, token + "x", clock.ts()) is None
     conn.close()
+
+
+def test_a_new_login_in_the_same_browser_replaces_its_session(api):
+    c = login(api.app, "officer")
+    thief = copied(api.app, c)
+    r = c.post("/api/v1/auth/login", json={"username": "super", "password": PASSWORD})
+    assert r.status_code == 200
+    assert me(thief) == 401 and c.get("/api/v1/auth/me").json["user"]["username"] == "super"
+    with sqlite3.connect(api.app.config["DATABASE"]) as db:
+        assert db.execute("SELECT count(*) FROM sessions WHERE ended_ts IS NULL").fetchone()[0] == 1

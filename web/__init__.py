@@ -11,7 +11,7 @@ from apiflask import APIFlask
 from flask import current_app, request
 from werkzeug.routing import IntegerConverter
 
-from db import accounts, bookings, demo, migrations, tickets
+from db import accounts, bookings, demo, migrations, sessions, tickets
 from db.clock import Clock
 from db.connection import Pool, connect
 from db.writer import Writer
@@ -42,6 +42,11 @@ DEFAULTS = {
     "SESSION_IDLE_S": 4 * 3600,
     # MPP_KIOSK_ISSUES_PER_MINUTE: tickets one device token may issue per minute.
     "KIOSK_ISSUES_PER_MINUTE": 120,
+    # Failed logins (Flask-Limiter strings, e.g. "20 per 5 minutes"); see docs/security.md.
+    "LOGIN_FAILURES_PER_ADDRESS": "20 per 5 minutes",
+    "LOGIN_FAILURES_PER_ACCOUNT": "10 per 5 minutes",
+    # A refused login is answered after this pause (docs/security.md, Logging in).
+    "LOGIN_TARPIT_S": 1.0,
     "SESSION_MAX_S": 14 * 3600,
 }
 
@@ -124,10 +129,12 @@ class Giliran:
         socketio.start_background_task(close_sockets)
 
     def _rollover_loop(self):
-        from web.events import publish, socketio
+        from web.events import publish, socketio, sweep_sockets
 
         # Wakes every few seconds so that displays see yesterday's leftovers
-        # expire soon after midnight even if nobody takes a ticket.
+        # expire soon after midnight even if nobody takes a ticket; also closes
+        # the sockets of sessions that timed out (revocations close theirs at once).
+        config = self.app.config
         while not self.stopping:
             try:
                 with db_session(self.app) as conn:
@@ -138,6 +145,11 @@ class Giliran:
                         publish(conn, bookings.housekeep(conn, self.clock))
             except Exception:
                 log.exception("roll-over check failed")
+            try:
+                with db_session(self.app) as conn:
+                    sweep_sockets(conn, self.clock.ts(), config["SESSION_IDLE_S"], config["SESSION_MAX_S"])
+            except Exception:
+                log.exception("socket sweep failed")
             socketio.sleep(5)
 
 
@@ -150,6 +162,8 @@ def _env_config():
         "MPP_MESSAGE_QUEUE": "MESSAGE_QUEUE", "MPP_CLOCK_OFFSET_S": "CLOCK_OFFSET_S",
         "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS", "MPP_TRUSTED_PROXIES": "TRUSTED_PROXIES",
         "MPP_SURFACE": "SURFACE", "MPP_KIOSK_ISSUES_PER_MINUTE": "KIOSK_ISSUES_PER_MINUTE",
+        "MPP_LOGIN_FAILURES_PER_ADDRESS": "LOGIN_FAILURES_PER_ADDRESS",
+        "MPP_LOGIN_FAILURES_PER_ACCOUNT": "LOGIN_FAILURES_PER_ACCOUNT",
     }
     for var, key in mapping.items():
         if env.get(var):
@@ -194,6 +208,7 @@ def prepare_database(app):
         if app.config["DEMO"] and not public:
             demo.load(conn, clock, Path(app.config["DATABASE"]).resolve().parent)
         tickets.rollover(conn, clock)
+        sessions.purge(conn, clock.ts())  # ended sessions are kept 30 days (docs/security.md)
     finally:
         conn.close()
 

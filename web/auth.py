@@ -16,7 +16,7 @@ from db import accounts, sessions
 from db.errors import DomainError, Invalid
 from web.database import clock, get_db
 from web.limits import client_address, count, over, retry_after
-from web.passwords import Checker
+from web.passwords import Checker, LoginBusy
 from web.schemas import LoginIn, UserEnvelope
 
 log = logging.getLogger("giliran")
@@ -170,19 +170,25 @@ def require_agency(actor, agency_id):
 
 # -- login ---------------------------------------------------------------------
 
-# Failed logins, counted by the app's one limiter (web/limits.py). Only
-# failures count; a success does not reset them (an attacker could interleave
-# their own account's logins). See docs/security.md "Logging in".
-LOGIN_LIMITS = {
-    # per client address, whatever the username: one machine guessing many accounts
-    "LOGIN_FAILURES_PER_ADDRESS": "20 per 5 minutes",
-    # per account, whatever the address: many machines guessing one account
-    "LOGIN_FAILURES_PER_ACCOUNT": "10 per 5 minutes",
-}
+# Failed logins, counted by the app's one limiter (web/limits.py), per client
+# address whatever the username (one machine guessing many accounts) and per
+# account whatever the address (many machines guessing one); the settings
+# LOGIN_FAILURES_PER_ADDRESS / _PER_ACCOUNT. Only failures count, and a success
+# does not reset them (an attacker could interleave their own account's logins).
+# See docs/security.md "Logging in".
 
 
 def _login_limit(name):
-    return current_app.config.get(name) or LOGIN_LIMITS[name]
+    return current_app.config[name]
+
+
+def _tarpit():
+    """Hold a refused login a moment: a client hammering the login then costs the
+    loop one cheap request a second per connection, not hundreds (a sleeping
+    greenlet is nearly free)."""
+    from web.events import socketio
+
+    socketio.sleep(current_app.config["LOGIN_TARPIT_S"])
 
 
 def _password_checker():
@@ -198,24 +204,38 @@ bp = APIBlueprint("auth", __name__, url_prefix="/api/v1/auth", tag="Auth")
 @bp.post("/login")
 @bp.input(LoginIn, arg_name="body")
 @bp.output(UserEnvelope, description="Logged in; the session cookie is set")
-@bp.doc(summary="Log in a person", responses={401: "Bad credentials", 429: "Too many attempts"})
+@bp.doc(summary="Log in a person",
+        responses={401: "Bad credentials", 403: "csrf_refused: sent from another origin",
+                   429: "too_many_attempts (failure limits) or login_busy (too many at once)"})
 def login(body):
     address, account = client_address(), body["username"].lower()[:100]
     per_address = _login_limit("LOGIN_FAILURES_PER_ADDRESS")
     per_account = _login_limit("LOGIN_FAILURES_PER_ACCOUNT")
     if over(per_address, "login-address", address):
-        log.warning("login refused: too many failures from %s", address)
+        _tarpit()
         raise TooManyAttempts(retry_after(per_address, "login-address", address))
     if over(per_account, "login-account", account):
-        log.warning("login refused: too many failures for one account (last from %s)", address)
+        _tarpit()
         raise TooManyAttempts(retry_after(per_account, "login-account", account))
-    user = accounts.authenticate(get_db(), body["username"], body["password"],
-                                 verify=_password_checker().run)
+    try:
+        user = accounts.authenticate(get_db(), body["username"], body["password"],
+                                     verify=_password_checker().for_address(address))
+    except LoginBusy:
+        _tarpit()
+        raise
     if user is None:
-        count(per_address, "login-address", address)
-        count(per_account, "login-account", account)
+        # Logged once, when a limit closes (the name is not logged: it may be a mistyped password).
+        if not count(per_address, "login-address", address) or over(per_address, "login-address", address):
+            log.warning("logins from %s refused for a while: too many failures", address)
+        if not count(per_account, "login-account", account) or over(per_account, "login-account", account):
+            log.warning("logins to one account refused for a while: too many failures (last from %s)",
+                        address)
         raise Unauthorized("bad_credentials", "Wrong username or password.")
-    _session_id, token = sessions.start_session(get_db(), user["id"], clock().ts())
+    conn, now = get_db(), clock().ts()
+    previous = sessions.live_session(conn, session.get("sid"), now)
+    if previous is not None:  # a new login in this browser replaces its old session
+        sessions.end_session(conn, previous["id"], now, "replaced")
+    _session_id, token = sessions.start_session(conn, user["id"], now)
     session.clear()
     session["sid"] = token
     session.permanent = True

@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 from flask import current_app, has_app_context, has_request_context, request, session
 from flask_socketio import SocketIO, join_room
+# python-socketio's, not the builtin: its message reaches the client (kiosk.js unpairs on it).
+from socketio.exceptions import ConnectionRefusedError
 
 from db import accounts, catalog, tickets
 from display import announce
@@ -79,8 +81,9 @@ def present_counter(counter, codes=True):
 
 
 def without_code(ticket):
-    """A ticket without what lets one act as its holder (track it, answer its survey)."""
-    return {k: v for k, v in ticket.items() if k not in ("code", "tracking_url")}
+    """A ticket without what lets one act as its holder (track it, answer its survey,
+    look up its booking)."""
+    return {k: v for k, v in ticket.items() if k not in ("code", "tracking_url", "booking_code")}
 
 
 def sees_codes(actor, agency_id):
@@ -283,3 +286,25 @@ def disconnect_sockets(*rooms):
     for sid in sids:
         server.disconnect(sid, namespace="/", ignore_queue=True)
     return len(sids)
+
+
+def sweep_sockets(conn, now, idle_s, max_s):
+    """Disconnect the sockets whose session timed out or ended elsewhere (another
+    instance, the CLI), or whose device was revoked there; run every few seconds."""
+    server = socketio.server
+    rooms = server.manager.rooms.get("/", {}) if server is not None else {}
+    names = [r for r in list(rooms) if isinstance(r, str)]  # also None (everyone) and sids
+    sessions_open = [int(r.split(":")[1]) for r in names if r.startswith("session:")]
+    devices_open = [int(r.split(":")[1]) for r in names if r.startswith("device:")]
+    dead = []
+    if sessions_open:
+        marks = ",".join("?" * len(sessions_open))
+        dead += [f"session:{r[0]}" for r in conn.execute(
+            f"SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id IN ({marks}) "
+            "AND (s.ended_ts IS NOT NULL OR u.active = 0 OR ? - s.created_ts > ? OR ? - s.last_seen_ts > ?)",
+            (*sessions_open, now, max_s, now, idle_s))]
+    if devices_open:
+        marks = ",".join("?" * len(devices_open))
+        dead += [f"device:{r[0]}" for r in conn.execute(
+            f"SELECT id FROM devices WHERE id IN ({marks}) AND active = 0", devices_open)]
+    return disconnect_sockets(*dead) if dead else 0

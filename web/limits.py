@@ -129,6 +129,9 @@ def init_app(app):
 
     Call after Socket.IO's init_app, so that socket connections get the same address.
     """
+    for key in ("LOGIN_FAILURES_PER_ADDRESS", "LOGIN_FAILURES_PER_ACCOUNT"):
+        parse(app.config[key])  # a mistyped setting stops the start, not the first login
+    app.config["KIOSK_ISSUES_PER_MINUTE"] = int(app.config["KIOSK_ISSUES_PER_MINUTE"])
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, _too_many)
     networks = parse_networks(app.config.get("TRUSTED_PROXIES"))

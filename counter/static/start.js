@@ -21,6 +21,7 @@
           var code = r.error && r.error.code;
           showError("login-error", r.offline ? t("error_offline")
             : code === "too_many_attempts" ? t("err_too_many")
+            : code === "login_busy" ? t("err_login_busy")
             : (r.status === 401 || r.status === 400) ? t("err_bad_credentials") : t("error_generic"));
           $("password").select();
         });

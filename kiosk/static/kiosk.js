@@ -309,6 +309,9 @@
   function unpair(rejected) {
     try { localStorage.removeItem(TOKEN_KEY); } catch (e) { /* private mode: nothing kept */ }
     if (state.socket) { state.socket.disconnect(); state.socket = null; }
+    // Not "server lost": the server is there and refused the token; the pairing screen says so.
+    if ($("offline")) { $("offline").hidden = true; }
+    document.body.classList.remove("is-offline");
     cfg.token = null;
     $("pair-error").hidden = !rejected;
     $("pair-error").textContent = rejected ? t("pair_bad_token") : "";
