@@ -15,7 +15,7 @@ from db import accounts, demo, migrations, tickets
 from db.clock import Clock
 from db.connection import Pool, connect
 from db.writer import Writer
-from web import cli, errors, i18n
+from web import cli, errors, i18n, input
 from web.database import close_db, db_session
 from web.schemas import ErrorOut
 
@@ -213,6 +213,7 @@ def create_app(test_config=None):
     errors.register(app)
     cli.register(app)
     i18n.init_app(app, ROOT)
+    app.before_request(input.check_request)
     app.before_request(_same_origin_writes)
 
     from admin.api import bp as admin_api
@@ -238,8 +239,9 @@ def create_app(test_config=None):
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["MESSAGE_QUEUE"],
-        logger=False, engineio_logger=False,
+        logger=False, engineio_logger=False, json=input.SocketJSON,
     )
+    input.refuse_hostile_packets(socketio)
     return app
 
 

@@ -167,15 +167,16 @@ class PriorityField(Raw):
             return value
         raise ValidationError(f"true, false or one of: {', '.join(PRIORITY_KINDS)}.")
 
-    def _jsonschema_type_mapping(self):
-        return {"oneOf": [{"type": "boolean"}, {"type": "string", "enum": list(PRIORITY_KINDS)}]}
 
 
 class TicketIn(In):
     service_id = Id(required=True)
+    # null is listed among the choices: the default (null) must itself be valid,
+    # or openapi-spec-validator (and generated clients) refuse the document.
     priority = PriorityField(load_default=None, allow_none=True,
                              metadata={"oneOf": [{"type": "boolean"},
-                                                 {"type": "string", "enum": list(PRIORITY_KINDS)}]})
+                                                 {"type": "string", "enum": list(PRIORITY_KINDS)},
+                                                 {"type": "null"}]})
 
 
 class CallNextIn(In):
