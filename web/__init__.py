@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from db import accounts, demo, migrations, tickets
 from db.clock import Clock
-from db.connection import Pool, connect
+from db.connection import Pool, connect, create_private, private_folder
 from db.writer import Writer
 from web import cli, errors, i18n, input
 from web.database import close_db, db_session
@@ -134,20 +134,19 @@ def _env_config():
 
 
 def _secret_key(db_path):
-    """The session key kept beside the database, made once."""
+    """The session key kept beside the database, made once, owner-only (0600) from the start."""
     path = Path(db_path).resolve().parent / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    key = secrets.token_hex(32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(key)
-    tmp.chmod(0o600)
+    private_folder(path.parent)
+    tmp = path.parent / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    create_private(tmp, secrets.token_hex(32).encode())
     try:
         os.link(tmp, path)  # atomic: a second process starting at once keeps the first key
     except FileExistsError:
         pass
-    tmp.unlink()
+    finally:
+        tmp.unlink()
     return path.read_text().strip()
 
 

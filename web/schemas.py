@@ -124,22 +124,15 @@ class DevicePatch(In):
 
 
 def file_printer_path(value):
-    """A `file` printer writes where the server can: only below the temporary folder,
-    /dev (a printer's device file), the instance folder or MPP_PRINT_FILE_DIRS."""
-    import os
-    import tempfile
-
+    """A `file` printer's path: the rule is printer.transports.file_path_problem."""
     from flask import current_app
 
-    if "\x00" in value or not os.path.isabs(value):
-        raise ValidationError("An absolute path, e.g. /dev/usb/lp0 or /tmp/tickets.bin.")
-    roots = [tempfile.gettempdir(), "/var/tmp", "/dev",
-             os.path.dirname(os.path.abspath(current_app.config["DATABASE"]))]
-    roots += [r for r in (current_app.config.get("PRINT_FILE_DIRS") or "").split(":") if r]
-    real = os.path.realpath(value)
-    if not any(real == os.path.realpath(r) or real.startswith(os.path.realpath(r).rstrip("/") + "/")
-               for r in roots):
-        raise ValidationError(f"Must be below one of: {', '.join(roots)} (or MPP_PRINT_FILE_DIRS).")
+    from printer.transports import file_dirs, file_path_problem
+
+    problem = file_path_problem(value, current_app.config["DATABASE"],
+                                file_dirs(current_app.config.get("PRINT_FILE_DIRS")))
+    if problem:
+        raise ValidationError(problem)
 
 
 class PrinterIn(In):
