@@ -15,7 +15,7 @@ from db import accounts, demo, migrations, tickets
 from db.clock import Clock
 from db.connection import Pool, connect, create_private, private_folder
 from db.writer import Writer
-from web import cli, errors, i18n, input
+from web import cli, errors, headers, i18n, input
 from web.database import close_db, db_session
 from web.schemas import ErrorOut
 
@@ -231,6 +231,7 @@ def create_app(test_config=None):
     for bp in (auth_api, core_api, admin_api, kiosk_api, counter_api, web_pages, kiosk_pages,
                counter_pages, display_pages, admin_pages, display_api, printer_api):
         app.register_blueprint(bp)
+    headers.init_app(app)
 
     from web.events import socketio
 

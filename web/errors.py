@@ -24,8 +24,7 @@ _CODES = {
 PAGE = """<!doctype html><html lang="id"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ status }} — Giliran</title>
-<style>body{font:20px/1.5 system-ui,sans-serif;margin:3em auto;max-width:40em;padding:0 1em;color:#111}
-p.en{color:#555}</style></head><body>
+<link rel="stylesheet" href="/static/error.css"></head><body>
 <h1>{{ id_text }}</h1><p class="en" lang="en">{{ en_text }}</p>
 <p><a href="/">Kembali ke awal / Back to start</a></p></body></html>"""
 
