@@ -15,7 +15,7 @@ from db import accounts, demo, migrations, tickets
 from db.clock import Clock
 from db.connection import Pool, connect, create_private, private_folder
 from db.writer import Writer
-from web import cli, errors, headers, i18n, input
+from web import cli, connections, errors, headers, i18n, input
 from web.database import close_db, db_session
 from web.schemas import ErrorOut
 
@@ -242,6 +242,7 @@ def create_app(test_config=None):
         logger=False, engineio_logger=False, json=input.SocketJSON,
     )
     input.refuse_hostile_packets(socketio)
+    connections.init_app(app, socketio)
     return app
 
 
