@@ -104,7 +104,7 @@ def test_every_page_loads_with_no_csp_violation(demo_server, page_at):
     admin.post(srv.url + "/api/v1/counters/1/open")
 
     def visit(screen, path, ready, logged_in=False, **kw):
-        page = page_at(screen, **kw)
+        page = page_at(screen, bypass_csp=False, **kw)  # the CSP enforced, as in a real browser
         problems = _watch(page)
         if logged_in:
             assert page.context.request.post(srv.url + "/api/v1/auth/login",
