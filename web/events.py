@@ -24,6 +24,7 @@ from db import accounts, catalog, tickets
 from display import announce
 from web.auth import actor_from
 from web.database import db_session
+from web.surface import socket_refusal
 
 socketio = SocketIO()
 
@@ -47,6 +48,23 @@ def present_ticket(ticket):
     if ticket is None:
         return None
     return {**ticket, "tracking_url": tracking_url(ticket["code"])}
+
+
+def booking_url(code):
+    """The citizen's page for a booking (`/b/<code>`), absolute where the server knows its address."""
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        return base.rstrip("/") + f"/b/{code}"
+    if has_request_context():
+        return f"{request.host_url}b/{quote(code)}"
+    return f"/b/{quote(code)}"
+
+
+def present_booking(booking):
+    """A booking with its page's URL, as every answer carries it."""
+    if booking is None:
+        return None
+    return {**booking, "booking_url": booking_url(booking["code"])}
 
 
 def present_counter(counter, codes=True):
@@ -113,6 +131,26 @@ def publish(conn, change):
         aid = counter["agency_id"]
         emit("counter_changed", present_counter(counter), to=_rooms(aid, display=False))
         emit("counter_changed", present_counter(counter, codes=False), to=_rooms(aid, staff=False))
+    publish_bookings(conn, change, agencies)
+
+
+def publish_bookings(conn, change, agencies=None):
+    """`booking_changed` to the staff of the booking's agency, one per booking event.
+
+    The events themselves (`change.booking_events`: name, booking with the full phone)
+    are what the citizen's messages (webhooks) are made from; the staff get the masked
+    booking only.
+    """
+    agencies = {} if agencies is None else agencies
+    for name, booking in getattr(change, "booking_events", None) or []:
+        aid = _service_agency(conn, booking["service_id"], agencies)
+        public = {k: v for k, v in booking.items() if k not in ("phone", "cancel_reason")}
+        from db.identity import mask_phone
+
+        public["phone"] = mask_phone(booking["phone"])
+        socketio.emit("booking_changed", {"event": name, "booking": present_booking(public),
+                                          "reason": booking.get("cancel_reason")},
+                      to=_rooms(aid, display=False))
 
 
 def publish_catalog(conn, agency_id=None, service_id=None):
@@ -184,6 +222,9 @@ def snapshot(conn, clock, agency_ids=None, codes=False):
 
 @socketio.on("connect")
 def on_connect(auth=None):
+    refusal = socket_refusal(current_app, auth)
+    if refusal:
+        raise ConnectionRefusedError(refusal)
     auth = auth if isinstance(auth, dict) else {}
     clock = current_app.extensions["giliran"].clock
     with db_session() as conn:
@@ -196,6 +237,9 @@ def on_connect(auth=None):
             join_room(f"ticket:{ticket['id']}")
             join_room(f"track:{ticket['service_id']}")
             socketio.emit("snapshot", present_ticket(ticket), to=request.sid)
+            follower = current_app.extensions.get("giliran_follower")
+            if follower is not None:
+                follower.note(conn, ticket)
             return True
         token = auth.get("token")
         token = token if isinstance(token, str) and token else None
