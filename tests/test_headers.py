@@ -127,6 +127,7 @@ def test_every_page_loads_with_no_csp_violation(demo_server, page_at):
         ("tv", "/admin/devices", "main", {}, True),
         ("tv", "/admin/display", "main", {}, True),
         ("counter", "/", ".tile", {}, False),
+        ("phone", "/booking", "body", {}, False),
     ]
     seen = {}
     for screen, path, ready, kw, logged_in in checks:
