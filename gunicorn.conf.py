@@ -9,6 +9,9 @@ workers = 1
 # gevent by default; MPP_WORKER_CLASS=gthread runs 50 threads instead (slower, see docs).
 worker_class = os.environ.get("MPP_WORKER_CLASS", "gevent")
 threads = 50 if worker_class == "gthread" else 1
+if worker_class == "gevent":
+    # gevent's worker with a cap on connections per client address (worker.py).
+    worker_class = "worker.GiliranWorker"
 worker_connections = 2000
 # A websocket is a long request: never kill the worker for one.
 timeout = 120

@@ -41,7 +41,8 @@ def list_agencies():
 @requires("admin")
 @bp.input(ServiceIn, arg_name="body")
 @bp.output(ServiceOut, status_code=201)
-@bp.doc(summary="Add a service", responses={**ADMIN_ERRORS, 404: "Unknown agency"})
+@bp.doc(summary="Add a service", responses={**ADMIN_ERRORS, 404: "Unknown agency",
+                                          409: "prefix_taken: another live service uses the prefix"})
 def create_service(body):
     conn = get_db()
     service = catalog.create_service(

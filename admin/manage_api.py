@@ -57,7 +57,8 @@ def list_service_configs():
 @bp.input(ServicePatch, arg_name="body")
 @bp.output(ServiceConfigOut)
 @bp.doc(summary="Change a service: name, prefix, requirements, quota, hours, target; (de)activate",
-        responses={**ADMIN_ERRORS, 404: "Unknown service"})
+        responses={**ADMIN_ERRORS, 404: "Unknown service",
+                   409: "prefix_taken: another live service uses the prefix"})
 def update_service(service_id, body):
     conn = get_db()
     service = admin_db.update_service(conn, service_id, body, actor_id=current_actor().user_id)

@@ -146,6 +146,8 @@ def _update_service(conn, service_id, values, actor_id):
         changes["active"] = 1 if values["active"] else 0
     if fields:
         _invalid(fields)
+    if changes.get("active", row["active"]) and ("prefix" in changes or changes.get("active")):
+        catalog.check_prefix_free(conn, changes.get("prefix", row["prefix"]), service_id)
     _apply(conn, "services", service_id, changes, "service.update", actor_id)
     return get_service(conn, service_id)
 

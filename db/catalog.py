@@ -206,6 +206,21 @@ def _check_hours(opens_at, closes_at, fields):
         fields["closes_at"] = "Must be after opens_at."
 
 
+def check_prefix_free(conn, prefix, service_id=None):
+    """Refuse a prefix that another live service of the building already uses.
+
+    Ticket numbers are the prefix and a sequence, so two live services with
+    one prefix would both call "A001" on the same lobby TV.
+    """
+    row = conn.execute(
+        "SELECT s.id, s.name, a.name AS agency FROM services s JOIN agencies a ON a.id = s.agency_id "
+        "WHERE s.active = 1 AND s.prefix = ? AND s.id IS NOT ? LIMIT 1", (prefix, service_id)).fetchone()
+    if row is not None:
+        raise Conflict("prefix_taken",
+                       f"The prefix {prefix} is already used by {row['name']} ({row['agency']}).",
+                       {"prefix": f"Already used by service {row['id']}."})
+
+
 def _create_service(conn, agency_id, prefix, name, requirements, daily_quota, opens_at,
                     closes_at, target_wait_min, default_service_s, user_id):
     fields = {}
@@ -225,6 +240,7 @@ def _create_service(conn, agency_id, prefix, name, requirements, daily_quota, op
     if fields:
         raise Invalid("validation_error", "Some fields are not valid.", fields)
     get_agency(conn, agency_id)
+    check_prefix_free(conn, prefix)
     row = conn.execute(
         """INSERT INTO services (agency_id, prefix, name, requirements, daily_quota, opens_at,
                closes_at, target_wait_min, default_service_s, active, sort, created_at)

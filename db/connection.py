@@ -9,6 +9,7 @@ SQLite's own busy handler) until `busy_wait_s` is spent, then raises
 `DatabaseBusy`, which the API answers with 503.
 """
 
+import os
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -28,10 +29,43 @@ class Connection(sqlite3.Connection):
     writer = None
 
 
+def private_folder(folder):
+    """Make `folder` if missing, owner-only (0700) from the start; its parents as usual."""
+    folder = Path(folder)
+    if folder.is_dir():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+
+
+def create_private(path, data=b""):
+    """Create `path` owner-only (0600) holding `data`; False if it already exists.
+
+    The mode is given to open() itself, so the file is never readable by others,
+    not even between its creation and a chmod.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    return True
+
+
 def connect(path, *, synchronous="FULL"):
-    """Open a connection to the database file with Giliran's pragmas."""
+    """Open a connection to the database file with Giliran's pragmas.
+
+    A new database starts as an empty owner-only file (and folder): SQLite gives
+    its -wal, -shm and -journal the database file's mode, so they are 0600 too.
+    """
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_folder(Path(path).parent)
+        create_private(path)
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
                            factory=Connection)
     conn.row_factory = sqlite3.Row

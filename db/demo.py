@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from db import accounts, catalog
-from db.connection import transaction
+from db.connection import create_private, transaction
 
 DEMO_PASSWORD = "giliran123"
 
@@ -97,6 +97,6 @@ def load(conn, clock, instance_dir=None):
             tokens[kind] = token
     if instance_dir is not None:
         path = Path(instance_dir) / "demo-devices.json"
-        path.write_text(json.dumps(tokens, indent=2))
-        path.chmod(0o600)
+        path.unlink(missing_ok=True)
+        create_private(path, json.dumps(tokens, indent=2).encode())  # device tokens: owner-only
     return tokens

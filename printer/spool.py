@@ -21,7 +21,7 @@ from pathlib import Path
 from db import accounts, catalog, printjobs, tickets
 from db.connection import connect
 from printer import layout
-from printer.transports import PrinterError, read_status, send
+from printer.transports import PrinterError, file_dirs, read_status, send
 
 log = logging.getLogger("giliran.printer")
 
@@ -145,13 +145,24 @@ class Spool:
         # interleave with a job on the same serial line or TCP port.
         return self.locks.setdefault(printer_id, threading.Lock())
 
-    def _blocking(self, transport, fn, *args):
+    def _blocking(self, transport, fn, *args, **kwargs):
         """Run device I/O where it cannot freeze the event loop."""
         if transport == "network" or not self.runtime.cooperative:
-            return fn(*args)
+            return fn(*args, **kwargs)
         import gevent
 
-        return gevent.get_hub().threadpool.apply(fn, args)
+        def caught():
+            # Hand the printer's refusal back instead of raising it in the pool's
+            # thread, where gevent would print a traceback for an expected failure.
+            try:
+                return fn(*args, **kwargs), None
+            except (PrinterError, ValueError, OSError) as exc:
+                return None, exc
+
+        result, error = gevent.get_hub().threadpool.apply(caught)
+        if error is not None:
+            raise error
+        return result
 
     def _publish(self, change):
         if change is not None:
@@ -223,7 +234,10 @@ class Spool:
         config = json.loads(printer["config"] or "{}")
         try:
             with self._lock(printer["id"]):
-                self._blocking(transport, send, transport, config, data, SEND_TIMEOUT_S)
+                # A file printer's path is checked again against the database's folder.
+                self._blocking(transport, send, transport, config, data, SEND_TIMEOUT_S,
+                               database=self.app.config["DATABASE"],
+                               extra_dirs=file_dirs(self.app.config.get("PRINT_FILE_DIRS")))
         except (PrinterError, ValueError, OSError) as exc:
             status = getattr(exc, "status", "error")
             message = getattr(exc, "message", None) or str(exc)

@@ -17,8 +17,12 @@ without the fixed bits (wrong baud rate?) shows as "error" there, but does
 not stop a print.
 """
 
+import errno
 import os
+import re
 import socket
+import stat
+import tempfile
 import time
 
 from escpos.constants import DLE, EOT
@@ -36,8 +40,12 @@ class PrinterError(Exception):
         self.message = message
 
 
-def send(transport: str, config: dict, data: bytes, timeout: float = 5.0) -> None:
-    """Send raw ESC/POS bytes to a printer or raise PrinterError, within about timeout seconds."""
+def send(transport: str, config: dict, data: bytes, timeout: float = 5.0, *,
+         database: str | None = None, extra_dirs=()) -> None:
+    """Send raw ESC/POS bytes to a printer or raise PrinterError, within about timeout seconds.
+
+    `database` (the server's) makes a `file` printer check its path again first.
+    """
     if transport == "network":
         _send_network(config, data, timeout)
     elif transport == "serial":
@@ -45,7 +53,7 @@ def send(transport: str, config: dict, data: bytes, timeout: float = 5.0) -> Non
     elif transport == "usb":
         _send_usb(config, data, timeout)
     elif transport == "file":
-        _send_file(config, data)
+        _send_file(config, data, database, extra_dirs)
     elif transport == "agent":
         raise ValueError("agent printers are fed by the kiosk's print agent, not by send()")
     else:
@@ -364,16 +372,96 @@ def _status_usb(config: dict, timeout: float) -> str:
 
 # --- file ---------------------------------------------------------------------
 
-def _send_file(config: dict, data: bytes) -> None:
-    path = _setting(config, "path")
+# Character devices a printer may be: line printers, serial and Bluetooth ports, the null sink.
+PRINTER_DEVICES = re.compile(r"^/dev/(usb/lp\d+|lp\d+|tty[A-Za-z]*\d+|rfcomm\d+|null)$")
+DATABASE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def file_dirs(setting: str | None) -> list[str]:
+    """MPP_PRINT_FILE_DIRS (`:`-separated) as a list of folders."""
+    return [d for d in (setting or "").split(":") if d]
+
+
+def protected_files(database: str | None) -> list[str]:
+    """The files a `file` printer must never touch: the database, its companions, the secret key."""
+    if not database:
+        return []
+    real = os.path.realpath(database)
+    return [real + suffix for suffix in DATABASE_COMPANIONS] + [
+        os.path.join(os.path.dirname(real), "secret_key")]
+
+
+def _below(path: str, root: str) -> bool:
+    root = os.path.realpath(root).rstrip("/") or "/"
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def file_path_problem(path, database: str | None = None, extra_dirs=()) -> str | None:
+    """Why a `file` printer may not write to `path` (None when it may): the one rule.
+
+    Allowed: below the temporary folder, /var/tmp or MPP_PRINT_FILE_DIRS, or a
+    printer's device in /dev. Never the database's (instance) folder or anything
+    in it (the database, its -wal/-shm/-journal, the secret key, media), never a
+    block device (a disk). Checked on the resolved path when the printer is
+    made and again before every job; the open itself refuses a symlink.
+    """
+    if not isinstance(path, str) or "\x00" in path or not os.path.isabs(path):
+        return "An absolute path, e.g. /dev/usb/lp0 or /tmp/tickets.bin."
+    real = os.path.realpath(path)
+    if database:
+        if real in protected_files(database):
+            return "Must not be the database, its journal or the secret key."
+        if _below(real, os.path.dirname(os.path.realpath(database))):
+            return "Must not be in the database's folder."
+    roots = [tempfile.gettempdir(), "/var/tmp", *[d for d in extra_dirs if d]]
+    if not (any(_below(real, r) for r in roots) or PRINTER_DEVICES.match(real)):
+        return (f"Must be a printer device (/dev/usb/lp0, /dev/ttyUSB0) or below one of: "
+                f"{', '.join(roots)} (or MPP_PRINT_FILE_DIRS).")
     try:
-        with open(path, "ab") as sink:
-            sink.write(data)
+        info = os.stat(real)
+    except OSError:
+        return None  # not there yet: created on the first job (or unplugged)
+    if stat.S_ISBLK(info.st_mode):
+        return "A block device (a disk) cannot be a printer."
+    if stat.S_ISDIR(info.st_mode):
+        return "A folder cannot be a printer; name a file in it."
+    return None
+
+
+def _send_file(config: dict, data: bytes, database: str | None = None, extra_dirs=()) -> None:
+    path = _setting(config, "path")
+    problem = file_path_problem(path, database, extra_dirs) if database else None
+    if problem:
+        raise PrinterError("error", f"{path}: {problem}")
+    # O_NOFOLLOW: a symlink swapped in after the check is refused, not followed;
+    # a new file is owner-only from the start.
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NOCTTY | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o600)
     except FileNotFoundError as exc:
         # For a device file such as /dev/usb/lp0 this means "unplugged".
         raise PrinterError("offline", f"{path}: no such file or folder") from exc
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise PrinterError("error", f"{path}: is a symbolic link; name the file itself") from exc
         raise PrinterError("error", f"{path}: {exc.strerror or exc}") from exc
+    try:
+        info = os.fstat(fd)
+        protected = set()
+        for name in protected_files(database):
+            try:
+                other = os.stat(name)
+                protected.add((other.st_dev, other.st_ino))
+            except OSError:
+                pass
+        if stat.S_ISBLK(info.st_mode) or (info.st_dev, info.st_ino) in protected:
+            raise PrinterError("error", f"{path}: not a printer (a disk or the database)")
+        with os.fdopen(fd, "ab", closefd=False) as sink:
+            sink.write(data)
+    except OSError as exc:
+        raise PrinterError("error", f"{path}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
 
 
 def _status_file(config: dict) -> str:

@@ -274,6 +274,9 @@ def page_at(browser):
 
     def make(screen="counter", **kw):
         width, height = SCREENS[screen]
+        # Playwright's wait_for_function polls with eval, which the pages' CSP refuses;
+        # tests/test_headers.py loads every page with the CSP enforced (bypass_csp=False).
+        kw.setdefault("bypass_csp", True)
         ctx = browser.new_context(viewport={"width": width, "height": height}, **kw)
         contexts.append(ctx)
         page = ctx.new_page()

@@ -180,3 +180,39 @@ def test_report_ranges_are_checked(api):
     assert admin.get("/api/v1/reports?from=2026-13-01").status_code == 400
     svg = admin.get("/api/v1/reports/chart.svg?chart=arrivals")
     assert svg.status_code == 200 and svg.data.startswith(b"<svg")
+
+
+# (id, how the clash is made, via create or update)
+PREFIX_CLASHES = [
+    ("create-same-agency", "POST", "/api/v1/services", lambda a: {"agency_id": a.dukcapil, "prefix": "A", "name": "Akta"}),
+    ("create-other-agency", "POST", "/api/v1/services", lambda a: {"agency_id": a.samsat, "prefix": "A", "name": "Mutasi"}),
+    ("create-lower-case", "POST", "/api/v1/services", lambda a: {"agency_id": a.samsat, "prefix": " k ", "name": "BBN"}),
+    ("update-prefix", "PATCH", lambda a: f"/api/v1/services/{a.kk}", {"prefix": "K"}),
+    ("reactivate-with-taken-prefix", "PATCH", None, {"active": True}),
+]
+
+
+@pytest.mark.parametrize("name, method, path, body", PREFIX_CLASHES, ids=[c[0] for c in PREFIX_CLASHES])
+def test_two_live_services_never_share_a_prefix(api, name, method, path, body):
+    admin = login(api.app, "admin")
+    if path is None:  # KK is retired, its prefix B reused, then KK is switched back on
+        assert admin.patch(f"/api/v1/services/{api.kk}", json={"active": False}).status_code == 200
+        r = admin.post("/api/v1/services", json={"agency_id": api.samsat, "prefix": "B", "name": "Balik nama"})
+        assert r.status_code == 201, r.json
+        path = f"/api/v1/services/{api.kk}"
+    path = path(api) if callable(path) else path
+    before = admin.get("/api/v1/admin/services").json
+    r = admin.open(path, method=method, json=body(api) if callable(body) else body)
+    assert r.status_code == 409, r.json
+    assert r.json["error"]["code"] == "prefix_taken"
+    assert r.json["error"]["message"] and "prefix" in r.json["error"]["fields"]
+    assert admin.get("/api/v1/admin/services").json == before
+
+
+def test_a_retired_services_prefix_may_be_reused(api):
+    admin = login(api.app, "admin")
+    assert admin.patch(f"/api/v1/services/{api.kk}", json={"active": False}).status_code == 200
+    r = admin.post("/api/v1/services", json={"agency_id": api.samsat, "prefix": "B", "name": "Balik nama"})
+    assert r.status_code == 201 and r.json["prefix"] == "B"
+    # Keeping its own prefix, or changing other fields, is never a clash.
+    assert admin.patch(f"/api/v1/services/{api.ktp}", json={"prefix": "A", "name": "KTP"}).status_code == 200

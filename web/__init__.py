@@ -13,9 +13,9 @@ from werkzeug.routing import IntegerConverter
 
 from db import accounts, bookings, demo, migrations, sessions, tickets
 from db.clock import Clock
-from db.connection import Pool, connect
+from db.connection import Pool, connect, create_private, private_folder
 from db.writer import Writer
-from web import cli, errors, i18n, limits, surface
+from web import cli, connections, errors, headers, i18n, input, limits, surface
 from web.database import close_db, db_session
 from web.schemas import ErrorOut
 
@@ -176,20 +176,19 @@ def _env_config():
 
 
 def _secret_key(db_path):
-    """The session key kept beside the database, made once."""
+    """The session key kept beside the database, made once, owner-only (0600) from the start."""
     path = Path(db_path).resolve().parent / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    key = secrets.token_hex(32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(key)
-    tmp.chmod(0o600)
+    private_folder(path.parent)
+    tmp = path.parent / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    create_private(tmp, secrets.token_hex(32).encode())
     try:
         os.link(tmp, path)  # atomic: a second process starting at once keeps the first key
     except FileExistsError:
         pass
-    tmp.unlink()
+    finally:
+        tmp.unlink()
     return path.read_text().strip()
 
 
@@ -261,6 +260,7 @@ def create_app(test_config=None):
     cli.register(app)
     i18n.init_app(app, ROOT)
     app.before_request(_csrf_guard)
+    app.before_request(input.check_request)
 
     from admin.api import bp as admin_api
     from admin.pages import bp as admin_pages
@@ -281,6 +281,7 @@ def create_app(test_config=None):
                counter_pages, display_pages, admin_pages, display_api, printer_api, booking_api,
                booking_pages):
         app.register_blueprint(bp)
+    headers.init_app(app)
 
     message_queue = app.config["MESSAGE_QUEUE"]
     if surface.surface(app) == surface.PUBLIC:
@@ -305,8 +306,10 @@ def create_app(test_config=None):
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=message_queue,
-        logger=False, engineio_logger=False,
+        logger=False, engineio_logger=False, json=input.SocketJSON,
     )
+    input.refuse_hostile_packets(socketio)
+    connections.init_app(app, socketio)
     # After Socket.IO wrapped wsgi_app: sockets see the same client address.
     limits.init_app(app)
     return app

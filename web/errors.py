@@ -16,7 +16,7 @@ log = logging.getLogger("giliran")
 # Werkzeug's status names, as snake_case codes.
 _CODES = {
     400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "body_too_large",
+    405: "method_not_allowed", 408: "body_timeout", 409: "conflict", 413: "body_too_large",
     415: "unsupported_media_type", 429: "too_many_requests", 500: "internal_error",
     503: "unavailable",
 }
@@ -24,8 +24,7 @@ _CODES = {
 PAGE = """<!doctype html><html lang="id"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ status }} — Giliran</title>
-<style>body{font:20px/1.5 system-ui,sans-serif;margin:3em auto;max-width:40em;padding:0 1em;color:#111}
-p.en{color:#555}</style></head><body>
+<link rel="stylesheet" href="/static/error.css"></head><body>
 <h1>{{ id_text }}</h1><p class="en" lang="en">{{ en_text }}</p>
 <p><a href="/">Kembali ke awal / Back to start</a></p></body></html>"""
 
@@ -134,8 +133,18 @@ def handle_unexpected(error):
     return _respond(500, "internal_error", "Something went wrong on the server; nothing was changed.")
 
 
+def handle_body_timeout(error):
+    """The request's body did not arrive in time (web/connections.py): 408, and close."""
+    log.warning("request body did not arrive in time: %s %s", request.method, request.path)
+    return _respond(408, "body_timeout", "The request body did not arrive in time.",
+                    headers={"Connection": "close"})
+
+
 def register(app):
     """Install the handlers on the app."""
+    from web.connections import BodyTimeout
+
+    app.register_error_handler(BodyTimeout, handle_body_timeout)
     app.error_processor(api_error_processor)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(BadRequest, handle_bad_request)

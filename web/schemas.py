@@ -124,22 +124,15 @@ class DevicePatch(In):
 
 
 def file_printer_path(value):
-    """A `file` printer writes where the server can: only below the temporary folder,
-    /dev (a printer's device file), the instance folder or MPP_PRINT_FILE_DIRS."""
-    import os
-    import tempfile
-
+    """A `file` printer's path: the rule is printer.transports.file_path_problem."""
     from flask import current_app
 
-    if "\x00" in value or not os.path.isabs(value):
-        raise ValidationError("An absolute path, e.g. /dev/usb/lp0 or /tmp/tickets.bin.")
-    roots = [tempfile.gettempdir(), "/var/tmp", "/dev",
-             os.path.dirname(os.path.abspath(current_app.config["DATABASE"]))]
-    roots += [r for r in (current_app.config.get("PRINT_FILE_DIRS") or "").split(":") if r]
-    real = os.path.realpath(value)
-    if not any(real == os.path.realpath(r) or real.startswith(os.path.realpath(r).rstrip("/") + "/")
-               for r in roots):
-        raise ValidationError(f"Must be below one of: {', '.join(roots)} (or MPP_PRINT_FILE_DIRS).")
+    from printer.transports import file_dirs, file_path_problem
+
+    problem = file_path_problem(value, current_app.config["DATABASE"],
+                                file_dirs(current_app.config.get("PRINT_FILE_DIRS")))
+    if problem:
+        raise ValidationError(problem)
 
 
 class PrinterIn(In):
@@ -167,15 +160,16 @@ class PriorityField(Raw):
             return value
         raise ValidationError(f"true, false or one of: {', '.join(PRIORITY_KINDS)}.")
 
-    def _jsonschema_type_mapping(self):
-        return {"oneOf": [{"type": "boolean"}, {"type": "string", "enum": list(PRIORITY_KINDS)}]}
 
 
 class TicketIn(In):
     service_id = Id(required=True)
+    # null is listed among the choices: the default (null) must itself be valid,
+    # or openapi-spec-validator (and generated clients) refuse the document.
     priority = PriorityField(load_default=None, allow_none=True,
                              metadata={"oneOf": [{"type": "boolean"},
-                                                 {"type": "string", "enum": list(PRIORITY_KINDS)}]})
+                                                 {"type": "string", "enum": list(PRIORITY_KINDS)},
+                                                 {"type": "null"}]})
 
 
 class CallNextIn(In):

@@ -3,6 +3,10 @@
  *   {lang, messages: {id: {...}, en: {...}}, tz, ...} */
 (function () {
   "use strict";
+  var cfgEl = document.getElementById("giliran-config");
+  if (cfgEl && !window.GILIRAN) {
+    try { window.GILIRAN = JSON.parse(cfgEl.textContent); } catch (e) { window.GILIRAN = {}; }
+  }
   var cfg = window.GILIRAN || {};
 
   var Giliran = {
@@ -104,6 +108,8 @@
         if (k === "class") { node.className = attrs[k]; }
         else if (k === "text") { node.textContent = attrs[k]; }
         else if (k.slice(0, 2) === "on") { node.addEventListener(k.slice(2), attrs[k]); }
+        // Through the CSSOM: the CSP refuses style attributes set as markup.
+        else if (k === "style") { node.style.cssText = attrs[k]; }
         else if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) { node.setAttribute(k, attrs[k]); }
       });
       (children || []).forEach(function (c) {
