@@ -32,6 +32,7 @@ DEFAULTS = {
     "CLOCK_OFFSET_S": 0.0,
     "SOCKETIO_ASYNC_MODE": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "BIND": None,
 }
 
 
@@ -71,6 +72,11 @@ class Giliran:
 
         self.app.extensions["giliran_spool"] = spool = Spool(self.app)
         self.background += spool.start()
+        # Webhook deliveries: those left by a stopped server go out now.
+        from webhooks.worker import Deliverer
+
+        self.app.extensions["giliran_webhooks"] = deliverer = Deliverer(self.app)
+        self.background += deliverer.start()
 
     def shutdown(self, delay_s=0.0):
         """SIGTERM: stop the background loops, then close every websocket.
@@ -81,9 +87,9 @@ class Giliran:
         from web.events import socketio
 
         self.stopping = True
-        spool = self.app.extensions.get("giliran_spool")
-        if spool is not None:
-            spool.stop()
+        for worker in ("giliran_spool", "giliran_webhooks"):
+            if self.app.extensions.get(worker) is not None:
+                self.app.extensions[worker].stop()
 
         def close_sockets():
             socketio.sleep(delay_s)
@@ -121,7 +127,7 @@ def _env_config():
         "MPP_DATABASE": "DATABASE", "MPP_TIMEZONE": "TIMEZONE",
         "MPP_ADMIN_PASSWORD": "ADMIN_PASSWORD", "MPP_PUBLIC_URL": "PUBLIC_URL",
         "MPP_MESSAGE_QUEUE": "MESSAGE_QUEUE", "MPP_CLOCK_OFFSET_S": "CLOCK_OFFSET_S",
-        "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS",
+        "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS", "MPP_BIND": "BIND",
     }
     for var, key in mapping.items():
         if env.get(var):
@@ -227,9 +233,10 @@ def create_app(test_config=None):
     from web.api import bp as core_api
     from web.auth import bp as auth_api
     from web.pages import bp as web_pages
+    from webhooks.api import bp as webhooks_api
 
     for bp in (auth_api, core_api, admin_api, kiosk_api, counter_api, web_pages, kiosk_pages,
-               counter_pages, display_pages, admin_pages, display_api, printer_api):
+               counter_pages, display_pages, admin_pages, display_api, printer_api, webhooks_api):
         app.register_blueprint(bp)
 
     from web.events import socketio
