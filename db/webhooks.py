@@ -432,9 +432,51 @@ def set_settings(conn, *, near_ahead=None, reminder_minutes=None, user_id=None):
 # -- time-driven events ----------------------------------------------------------
 
 
+REASONS = {"holder": "citizen", "holiday": "holiday"}
+
+
+def booking_data(booking):
+    """A booking.* event's data: the booking with name and full phone, and for a
+    cancellation its `reason` (`citizen` or `holiday`)."""
+    data = {k: v for k, v in booking.items() if k != "cancel_reason"}
+    if booking.get("cancel_reason"):
+        data["reason"] = REASONS.get(booking["cancel_reason"], booking["cancel_reason"])
+    return data
+
+
+def enqueue_booking_events(conn, events, ts=None):
+    """Keep a change's booking events [(name, full booking)] inside its transaction."""
+    for name, booking in events:
+        enqueue(conn, name, lambda b=booking: booking_data(b), ts=ts)
+
+
+def _queue_reminders(conn, clock):
+    from db.bookings import _settings_of, full_booking
+
+    now = clock.ts()
+    lead_s = 60 * setting(conn, "reminder_minutes", REMINDER_MINUTES)
+    # Live bookings whose slot starts within the lead time and that were made before it
+    # (one booked 20 minutes ahead needs no reminder 60 minutes ahead); once each.
+    rows = conn.execute(
+        """SELECT * FROM bookings b
+           WHERE b.status = 'booked' AND b.slot_start_ts > :now AND b.slot_start_ts - :lead <= :now
+             AND b.created_ts < b.slot_start_ts - :lead
+             AND NOT EXISTS (SELECT 1 FROM notified n WHERE n.kind = 'booking.reminder'
+                             AND n.ref_id = b.id)
+           ORDER BY b.slot_start_ts, b.id LIMIT 500""", {"now": now, "lead": lead_s}).fetchall()
+    cache = {}
+    for row in rows:
+        once(conn, "booking.reminder", row["id"], now)
+        booking = full_booking(clock, row, _settings_of(conn, row["service_id"], cache))
+        enqueue(conn, "booking.reminder",
+                {**booking_data(booking), "minutes_before": round((row["slot_start_ts"] - now) / 60)},
+                ts=now)
+    return len(rows)
+
+
 def queue_reminders(conn, clock):
-    """booking.reminder for every live booking whose slot starts within the lead time,
-    once per booking; how many were queued. (Needs the bookings of db/bookings.py.)"""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bookings'").fetchone() is None:
+    """booking.reminder, once per live booking, when its slot is the MPP's lead time
+    away (default 60 minutes; the app's clock); how many were queued."""
+    if not subscribers(conn, "booking.reminder"):
         return 0
-    return 0
+    return write(conn, _queue_reminders, clock)

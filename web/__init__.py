@@ -11,11 +11,11 @@ from apiflask import APIFlask
 from flask import request
 from werkzeug.routing import IntegerConverter
 
-from db import accounts, demo, migrations, tickets
+from db import accounts, bookings, demo, migrations, tickets
 from db.clock import Clock
 from db.connection import Pool, connect
 from db.writer import Writer
-from web import cli, errors, i18n
+from web import cli, errors, i18n, limits
 from web.database import close_db, db_session
 from web.schemas import ErrorOut
 
@@ -33,6 +33,11 @@ DEFAULTS = {
     "SOCKETIO_ASYNC_MODE": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "BIND": None,
+    # MPP_TRUSTED_PROXIES: comma list of IPs/CIDRs whose X-Forwarded-For is believed.
+    "TRUSTED_PROXIES": None,
+    # A person's session: ended after this long without a request, and this long after login.
+    "SESSION_IDLE_S": 4 * 3600,
+    "SESSION_MAX_S": 14 * 3600,
 }
 
 
@@ -115,6 +120,8 @@ class Giliran:
                     with self.app.app_context():
                         change = tickets.rollover(conn, self.clock)
                         publish(conn, change)
+                        # Bookings past their check-in window become missed; old personal data goes.
+                        publish(conn, bookings.housekeep(conn, self.clock))
             except Exception:
                 log.exception("roll-over check failed")
             socketio.sleep(5)
@@ -127,7 +134,8 @@ def _env_config():
         "MPP_DATABASE": "DATABASE", "MPP_TIMEZONE": "TIMEZONE",
         "MPP_ADMIN_PASSWORD": "ADMIN_PASSWORD", "MPP_PUBLIC_URL": "PUBLIC_URL",
         "MPP_MESSAGE_QUEUE": "MESSAGE_QUEUE", "MPP_CLOCK_OFFSET_S": "CLOCK_OFFSET_S",
-        "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS", "MPP_BIND": "BIND",
+        "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS", "MPP_TRUSTED_PROXIES": "TRUSTED_PROXIES",
+        "MPP_BIND": "BIND",
     }
     for var, key in mapping.items():
         if env.get(var):
@@ -223,6 +231,7 @@ def create_app(test_config=None):
 
     from admin.api import bp as admin_api
     from admin.pages import bp as admin_pages
+    from booking.api import bp as booking_api
     from counter.api import bp as counter_api
     from counter.pages import bp as counter_pages
     from display.api import bp as display_api
@@ -236,7 +245,8 @@ def create_app(test_config=None):
     from webhooks.api import bp as webhooks_api
 
     for bp in (auth_api, core_api, admin_api, kiosk_api, counter_api, web_pages, kiosk_pages,
-               counter_pages, display_pages, admin_pages, display_api, printer_api, webhooks_api):
+               counter_pages, display_pages, admin_pages, display_api, printer_api, booking_api,
+               webhooks_api):
         app.register_blueprint(bp)
 
     from web.events import socketio
@@ -247,6 +257,8 @@ def create_app(test_config=None):
         message_queue=app.config["MESSAGE_QUEUE"],
         logger=False, engineio_logger=False,
     )
+    # After Socket.IO wrapped wsgi_app: sockets see the same client address.
+    limits.init_app(app)
     return app
 
 

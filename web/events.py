@@ -10,6 +10,8 @@ reaches a client twice.
 - `display:all`, `display:<agency>` (displays and kiosks, limited by the device's agencies)
 - `ticket:<id>` (a tracking page)
 - `track:<service_id>` (tracking pages of that service: queue_changed, to refresh their place)
+- `device:<id>`, `user:<id>`, `session:<id>`: one client's sockets, for its own events and
+  for `disconnect_sockets` when its token is revoked, the person deactivated or the session ended
 """
 
 
@@ -45,6 +47,23 @@ def present_ticket(ticket):
     if ticket is None:
         return None
     return {**ticket, "tracking_url": tracking_url(ticket["code"])}
+
+
+def booking_url(code):
+    """The citizen's page for a booking (`/b/<code>`), absolute where the server knows its address."""
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        return base.rstrip("/") + f"/b/{code}"
+    if has_request_context():
+        return f"{request.host_url}b/{quote(code)}"
+    return f"/b/{quote(code)}"
+
+
+def present_booking(booking):
+    """A booking with its page's URL, as every answer carries it."""
+    if booking is None:
+        return None
+    return {**booking, "booking_url": booking_url(booking["code"])}
 
 
 def present_counter(counter):
@@ -96,6 +115,26 @@ def publish(conn, change):
              to=_rooms(aid) + [f"track:{service_id}"])
     for counter in ([change.counter] if change.counter else []) + list(change.counters):
         emit("counter_changed", present_counter(counter), to=_rooms(counter["agency_id"]))
+    publish_bookings(conn, change, agencies)
+
+
+def publish_bookings(conn, change, agencies=None):
+    """`booking_changed` to the staff of the booking's agency, one per booking event.
+
+    The events themselves (`change.booking_events`: name, booking with the full phone)
+    are what the citizen's messages (webhooks) are made from; the staff get the masked
+    booking only.
+    """
+    agencies = {} if agencies is None else agencies
+    for name, booking in getattr(change, "booking_events", None) or []:
+        aid = _service_agency(conn, booking["service_id"], agencies)
+        public = {k: v for k, v in booking.items() if k not in ("phone", "cancel_reason")}
+        from db.identity import mask_phone
+
+        public["phone"] = mask_phone(booking["phone"])
+        socketio.emit("booking_changed", {"event": name, "booking": present_booking(public),
+                                          "reason": booking.get("cancel_reason")},
+                      to=_rooms(aid, display=False))
 
 
 def publish_all(conn, changes):
@@ -173,9 +212,14 @@ def on_connect(auth=None):
             return True
         token = auth.get("token")
         token = token if isinstance(token, str) and token else None
-        actor = actor_from(conn, token=token, user_id=None if token else session.get("uid"))
+        actor = actor_from(conn, token=token, session_token=None if token else session.get("sid"),
+                           ts=clock.ts())
         if actor is None or actor.kind is None:
             raise ConnectionRefusedError("not_authenticated")
+        if actor.kind == "user":
+            # Where revocation finds this socket (disconnect_sockets).
+            join_room(f"user:{actor.id}")
+            join_room(f"session:{actor.session_id}")
         if actor.kind == "device":
             agency_ids = accounts.device_dict(actor.row)["agency_ids"] or None
             for room in ([f"display:{a}" for a in agency_ids] if agency_ids else ["display:all"]):
@@ -189,3 +233,21 @@ def on_connect(auth=None):
             join_room(f"staff:{actor.agency_id}")
         socketio.emit("snapshot", snapshot(conn, clock, agency_ids), to=request.sid)
     return True
+
+
+def disconnect_sockets(*rooms):
+    """Disconnect every socket in these rooms (a revoked device, an ended session ...).
+
+    The pages reconnect a second later, are refused, and show their pairing or
+    login screen. With several instances each disconnects its own sockets
+    (python-socketio lists only local participants).
+    """
+    server = socketio.server
+    if server is None:
+        return 0
+    sids = set()
+    for room in rooms:
+        sids.update(sid for sid, _eio in server.manager.get_participants("/", room))
+    for sid in sids:
+        server.disconnect(sid, namespace="/", ignore_queue=True)
+    return len(sids)
