@@ -273,8 +273,8 @@ def test_a_receiver_down_for_a_while_gets_the_backlog_when_it_comes_back(api, cl
         worker.run_once()
         clock.advance(600)
     tried = [d for d in store.list_deliveries(conn, h["id"]) if d["attempts"]]
-    assert len(tried) == 1 and tried[0]["attempts"] == 6
-    assert "connection failed" in tried[0]["last_error"]
+    assert sum(d["attempts"] for d in tried) == 6  # six probes in all, not 6 x 5 tries
+    assert all("connection failed" in d["last_error"] for d in tried)
     with rx.up():
         assert worker.run_once() == 5
         numbers = [b["data"]["number"] for b in rx.bodies()]
