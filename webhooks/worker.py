@@ -111,10 +111,15 @@ def _error_text(exc):
 
 
 class Deliverer:
-    """The worker: a dispatcher, lanes per webhook, a scheduler."""
+    """The worker: a dispatcher, lanes per webhook, a scheduler.
 
-    def __init__(self, app):
+    `runtime` gives tasks, sleeps and wake-up events of the server's async mode
+    (web/printing.py's SpoolRuntime); without one, only `run_once` works (tests).
+    """
+
+    def __init__(self, app, runtime=None):
         self.app = app
+        self.runtime = runtime
         self.clock = app.extensions["giliran"].clock
         self.lanes = {}  # webhook id -> lanes running
         self._lanes_lock = threading.Lock()
@@ -127,13 +132,10 @@ class Deliverer:
 
     def start(self):
         """Start the dispatcher and the scheduler; returns their tasks."""
-        from web.events import socketio
-
         if self._event is not None:
             return []
-        self._event = socketio.server.eio.create_event()
-        return [socketio.start_background_task(self._dispatch_loop),
-                socketio.start_background_task(self._schedule_loop)]
+        self._event = self.runtime.event()
+        return [self.runtime.spawn(self._dispatch_loop), self.runtime.spawn(self._schedule_loop)]
 
     def wake(self):
         """A commit may have queued deliveries: look now."""
@@ -146,9 +148,11 @@ class Deliverer:
         self.wake()
 
     def _connect(self):
-        # NORMAL: the worker's bookkeeping need not wait for an fsync; after a
-        # power cut a delivery is at worst sent again (receivers drop it by id).
-        return connect(self.app.config["DATABASE"], synchronous="NORMAL")
+        # Reads on its own connection; writes (claims, outcomes, reminders) go
+        # through the server's one writer like every other write, sharing its commits.
+        conn = connect(self.app.config["DATABASE"])
+        conn.writer = self.app.extensions["giliran"].writer
+        return conn
 
     # -- dispatching -----------------------------------------------------------
 
@@ -168,8 +172,6 @@ class Deliverer:
 
     def _dispatch(self, conn):
         """Start lanes for webhooks with due deliveries; seconds until the next is due."""
-        from web.events import socketio
-
         now = self.clock.ts()
         wait = POLL_S
         for webhook_id, due, failing in store.due_webhooks(conn, now):
@@ -183,7 +185,7 @@ class Deliverer:
                             or sum(self.lanes.values()) >= MAX_LANES):
                         break
                     self.lanes[webhook_id] = self.lanes.get(webhook_id, 0) + 1
-                socketio.start_background_task(self._lane, webhook_id)
+                self.runtime.spawn(self._lane, webhook_id)
         return max(0.01, wait)
 
     def run_once(self):
@@ -265,8 +267,6 @@ class Deliverer:
     # -- reminders and pruning -------------------------------------------------
 
     def _schedule_loop(self):
-        from web.events import socketio
-
         conn = self._connect()
         last_prune = 0.0
         try:
@@ -280,7 +280,7 @@ class Deliverer:
                         last_prune = time.monotonic()
                 except Exception:
                     log.exception("webhook scheduler failed")
-                socketio.sleep(conf["schedule_s"])
+                self.runtime.sleep(conf["schedule_s"])
         finally:
             conn.close()
 
