@@ -26,7 +26,7 @@ TIME = {"format": "date-time"}
 
 class WebhookIn(In):
     url = String(required=True, validate=Length(min=1, max=store.MAX_URL),
-                 metadata={"example": "http://192.168.1.20:9000/giliran"})
+                 metadata={"example": "http://127.0.0.1:9000/giliran"})
     events = List(String(validate=OneOf(store.EVENTS)), required=True,
                   validate=Length(min=1, max=len(store.EVENTS)), metadata=EVENT_NAMES)
     secret = String(load_default=None, allow_none=True, validate=Length(max=store.MAX_SECRET),
