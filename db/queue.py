@@ -33,10 +33,17 @@ def waiting_counts(conn):
 
 # The calling order as SQL (see db/tickets._next_waiting): class 0 priority, 1 a checked-in
 # booking whose slot has started (by slot), 2 the rest (by queue time); then the id.
-ORDER_CLASS = ("CASE WHEN priority > 0 THEN 0 WHEN slot_ts IS NOT NULL AND slot_ts <= :now THEN 1 "
-               "ELSE 2 END")
-ORDER_TS = ("CASE WHEN priority = 0 AND slot_ts IS NOT NULL AND slot_ts <= :now THEN slot_ts "
-            "ELSE queue_ts END")
+def _order_sql(t=""):
+    """(class, time) of the calling order as SQL, on the tickets table aliased `t` (or none)."""
+    p = f"{t}." if t else ""
+    cls = (f"CASE WHEN {p}priority > 0 THEN 0 WHEN {p}slot_ts IS NOT NULL AND {p}slot_ts <= :now "
+           "THEN 1 ELSE 2 END")
+    ts = (f"CASE WHEN {p}priority = 0 AND {p}slot_ts IS NOT NULL AND {p}slot_ts <= :now "
+          f"THEN {p}slot_ts ELSE {p}queue_ts END")
+    return cls, ts
+
+
+ORDER_CLASS, ORDER_TS = _order_sql()
 BEFORE = (f"({ORDER_CLASS} < :cls OR ({ORDER_CLASS} = :cls AND ({ORDER_TS} < :ots "
           f"OR ({ORDER_TS} = :ots AND id < :id))))")
 
@@ -111,20 +118,32 @@ def estimate_wait_s(conn, service, day, row=None, now=None):
         import time
 
         now = time.time()  # callers pass the MPP clock's now; this is for scripts
-    if row is None:
-        ahead = conn.execute(
-            f"SELECT count(*) FROM tickets WHERE status = 'waiting' AND service_id IN ({marks})",
-            sharing,
-        ).fetchone()[0]
-    else:
-        cls, ots = order_key(row, now)
-        params = {f"s{i}": sid for i, sid in enumerate(sharing)}
-        ahead = conn.execute(
+    params = {f"s{i}": sid for i, sid in enumerate(sharing)}
+    in_sharing = ",".join(":" + k for k in params)
+
+    def ahead_at(when):
+        """Waiting tickets call-next would take before this one at `when`."""
+        if row is None:
+            return conn.execute(
+                f"SELECT count(*) FROM tickets WHERE status = 'waiting' AND service_id IN ({in_sharing})",
+                params).fetchone()[0]
+        cls, ots = order_key(row, when)
+        return conn.execute(
             f"""SELECT count(*) FROM tickets
-                WHERE status = 'waiting' AND service_id IN ({','.join(':' + k for k in params)})
+                WHERE status = 'waiting' AND service_id IN ({in_sharing})
                   AND id != :id AND {BEFORE}""",
-            {**params, "id": row["id"], "now": now, "cls": cls, "ots": ots},
+            {**params, "id": row["id"], "now": when, "cls": cls, "ots": ots},
         ).fetchone()[0]
+
+    def booked_before(until, strictly=False):
+        """Booked citizens not yet checked in, still able to, whose slot starts by `until`."""
+        return conn.execute(
+            f"""SELECT count(*) FROM bookings b LEFT JOIN booking_settings s ON s.service_id = b.service_id
+                WHERE b.status = 'booked' AND b.service_id IN ({in_sharing})
+                  AND b.slot_start_ts {'<' if strictly else '<='} :until
+                  AND b.slot_start_ts + 60 * coalesce(s.check_in_late_minutes, 15) >= :now""",
+            {**params, "until": until, "now": now}).fetchone()[0]
+
     per_ticket = service_time_s(conn, service, day, sharing)
     counters, busy = conn.execute(
         """SELECT count(*), count(c.ticket_id) FROM counters c
@@ -137,18 +156,25 @@ def estimate_wait_s(conn, service, day, row=None, now=None):
         # A counter busy with someone frees up, on average, half a service time from now.
         return (n + busy / 2) / max(1, counters) * per_ticket
 
-    estimate = wait(ahead)
-    if row is None or not row["priority"]:
-        # Booked citizens due before this one's call (within their check-in window) go first.
-        due = conn.execute(
-            f"""SELECT count(*) FROM bookings b LEFT JOIN booking_settings s ON s.service_id = b.service_id
-                WHERE b.status = 'booked' AND b.service_id IN ({marks})
-                  AND b.slot_start_ts <= ?
-                  AND b.slot_start_ts + 60 * coalesce(s.check_in_late_minutes, 15) >= ?""",
-            (*sharing, now + estimate, now),
-        ).fetchone()[0]
-        if due:
-            estimate = wait(ahead + due)
+    ahead = ahead_at(now)
+    cls = 2 if row is None else order_key(row, now)[0]
+    if cls < 2:  # priority, or a booking whose slot has started: only those ahead count
+        return int(round(wait(ahead)))
+    # Booked citizens due before this one's call go first when they come: count those
+    # whose slot starts before the estimated call, until the count settles.
+    due = 0
+    for _ in range(5):
+        more = booked_before(now + wait(ahead + due))
+        if more == due:
+            break
+        due = more
+    estimate = wait(ahead + due)
+    if row is not None and row["slot_ts"] is not None:
+        # A booking checked in early: called in its turn from check-in if the line is short,
+        # else from its slot's start, behind the priority tickets and the earlier slots.
+        at_slot = (row["slot_ts"] - now) + wait(ahead_at(row["slot_ts"])
+                                               + booked_before(row["slot_ts"], strictly=True))
+        estimate = min(estimate, at_slot)
     return int(round(estimate))
 
 
@@ -230,9 +256,7 @@ def waiting_list(conn, clock, service_ids, limit=200):
         f"""SELECT t.*, b.code AS b_code, b.name AS b_name, b.slot_start_ts AS b_start
             FROM tickets t LEFT JOIN bookings b ON b.id = t.booking_id
             WHERE t.status = 'waiting' AND t.service_id IN ({','.join(':' + k for k in params)})
-            ORDER BY {ORDER_CLASS.replace('slot_ts', 't.slot_ts').replace('priority', 't.priority')},
-                     {ORDER_TS.replace('slot_ts', 't.slot_ts').replace('queue_ts', 't.queue_ts')
-                              .replace('priority', 't.priority')}, t.id
+            ORDER BY {", ".join(_order_sql("t"))}, t.id
             LIMIT :limit""",
         {**params, "now": clock.ts(), "limit": limit},
     ).fetchall()
