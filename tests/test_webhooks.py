@@ -170,9 +170,16 @@ OWN = parse_bind("0.0.0.0:8000")
     ("http:///nohost", "no host"),
     ("http://192.168.1.5:99999/", "not a valid URL"),
     ("", "at most 2000"),
+    ("http://127.1:8000/", "own API"),
+    ("http://2130706433:8000/", "own API"),
+    ("http://[::ffff:127.0.0.1]:8000/", "own API"),
+    ("http://1.2.3.4:0/", "port 0"),
+    ("http://\ud800/", "cannot be resolved"),
 ], ids=["ftp", "file", "gopher", "metadata", "link_local_v4", "link_local_v6", "mapped_metadata",
         "unspecified_v4", "unspecified_v6", "own_port_loopback", "own_port_localhost",
-        "own_port_other_loopback", "multicast", "credentials", "no_host", "bad_port", "empty"])
+        "own_port_other_loopback", "multicast", "credentials", "no_host", "bad_port", "empty",
+        "own_port_short_form", "own_port_decimal", "own_port_mapped_v6", "port_zero",
+        "lone_surrogate"])
 def test_urls_a_webhook_may_not_point_at(url, reason):
     with pytest.raises(Refused, match=reason):
         check_url(url, OWN)

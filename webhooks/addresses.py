@@ -104,6 +104,8 @@ def check_url(url, own, resolve=True):
         raise Refused("The URL has no host.")
     if parts.username is not None or parts.password is not None:
         raise Refused("Put no user name or password in the URL; it is shown on the admin page.")
+    if port == 0:
+        raise Refused("This is not a valid URL: port 0.")
     port = port or (443 if parts.scheme == "https" else 80)
     try:
         literal = ipaddress.ip_address(host)
@@ -117,7 +119,7 @@ def check_url(url, own, resolve=True):
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError):
-        raise Refused(f"The host {host} cannot be resolved from this server.")
+        raise Refused("The host of this URL cannot be resolved from this server.")
     for info in infos:
         check_address(info[4][0], port, own)
     return host, port
