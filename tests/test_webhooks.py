@@ -306,6 +306,7 @@ def test_a_webhook_failing_for_a_day_is_paused_until_resumed(api, app, clock, wo
     admin = login(app, "admin")
     listed = admin.get("/api/v1/webhooks").json
     assert listed[0]["paused"] is True and listed[0]["pending"] == 1
+    assert listed[0]["failing_since"].endswith("+07:00") and listed[0]["paused_at"].endswith("+07:00")
     assert "secret" not in listed[0]
     tickets.issue(conn, clock, api.ktp)  # held while paused, not lost
     with rx.up():

@@ -85,9 +85,10 @@ class WebhookSettingsOut(Schema):
 
 
 def _times(item):
-    """Unix times (`*_at`) as ISO 8601 in the MPP's zone."""
+    """Unix times (`*_at`, `failing_since`) as ISO 8601 in the MPP's zone."""
     c = clock()
-    return {k: (c.iso(v) if k.endswith("_at") and isinstance(v, (int, float)) else v)
+    return {k: (c.iso(v) if (k.endswith("_at") or k == "failing_since")
+                and isinstance(v, (int, float)) and not isinstance(v, bool) else v)
             for k, v in item.items()}
 
 
