@@ -200,7 +200,9 @@ class Server:
         return self.proc.returncode if self.proc else None
 
     def session(self, username="admin"):
+        """A logged-in requests session that sends its Origin, as the pages' fetches do."""
         s = requests.Session()
+        s.headers["Origin"] = self.url
         r = s.post(self.url + "/api/v1/auth/login", json={"username": username, "password": PASSWORD})
         assert r.status_code == 200, r.text
         return s
