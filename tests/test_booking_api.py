@@ -210,8 +210,6 @@ def test_unknown_codes_are_rate_limited_per_address(booking_api):
 
 
 def test_a_holiday_cancels_the_days_bookings_and_lists_them(booking_api):
-    from tests.conftest import Listener  # noqa: F401  (the events are checked on the real server)
-
     c = booking_api.app.test_client()
     code = book(c, booking_api.ktp, f"{TOMORROW}T09:00:00+07:00").json["code"]
     r = booking_api.admin.post("/api/v1/holidays", json={"day": TOMORROW, "name": "Cuti bersama"})
