@@ -4,6 +4,7 @@ from flask import Blueprint, request
 from flask_babel import lazy_gettext as _l
 
 from admin.messages import ADMIN_MESSAGES, SURVEY_MESSAGES
+from webhooks.messages import WEBHOOK_MESSAGES
 from db import survey
 from db.errors import NotFound
 from web.auth import current_actor
@@ -18,7 +19,7 @@ SECTIONS = {"board": ["board.js"], "reports": ["reports.js"], "ikm": ["reports.j
             "agencies": ["manage.js"], "services": ["manage.js"], "counters": ["manage.js"],
             "users": ["manage.js"], "devices": ["manage.js", "hardware.js"],
             "printers": ["manage.js", "hardware.js"], "display": ["settings.js"],
-            "settings": ["settings.js"], "audit": ["settings.js"]}
+            "settings": ["settings.js"], "audit": ["settings.js"], "webhooks": ["webhooks.js"]}
 SUPERVISOR_SECTIONS = ("board", "reports", "ikm")
 
 REFUSED = {
@@ -49,7 +50,7 @@ def admin(section="board"):
         return _refuse("supervisor")
     sections = list(SECTIONS) if actor.role == "admin" else list(SUPERVISOR_SECTIONS)
     me = {"id": actor.id, "username": actor.username, "role": actor.role, "agency_id": actor.agency_id}
-    return render_page("admin/admin.html", page_messages=ADMIN_MESSAGES,
+    return render_page("admin/admin.html", page_messages={**ADMIN_MESSAGES, **WEBHOOK_MESSAGES},
                        config={"section": section, "sections": sections, "me": me},
                        section=section, sections=sections, scripts=SECTIONS[section], me=me)
 

@@ -14,7 +14,7 @@ import json
 import secrets
 from datetime import date, datetime, timedelta
 
-from db import catalog
+from db import catalog, webhooks
 from db.clock import parse_hhmm
 from db.connection import write
 from db.errors import Conflict, Invalid, NotFound
@@ -232,6 +232,12 @@ def _mark_missed(conn, clock, now, service_id=None):
     ).fetchall()
 
 
+def _missed_events(conn, clock, rows):
+    cache = {}
+    return [("booking.missed", full_booking(clock, r, _settings_of(conn, r["service_id"], cache)))
+            for r in rows]
+
+
 def _book(conn, clock, service_id, start_ts, name, phone, nik_hash, nik_last4, nik_given):
     from db.tickets import Change
 
@@ -254,7 +260,8 @@ def _book(conn, clock, service_id, start_ts, name, phone, nik_hash, nik_last4, n
         raise Conflict("booking_closed", f"{clock.iso(start_ts)} is not a slot of {service['name']}.")
     if slot[0] <= now:
         raise Conflict("booking_closed", "This slot has begun; choose a later one.")
-    _mark_missed(conn, clock, now, service_id)
+    missed = _mark_missed(conn, clock, now, service_id)
+    webhooks.enqueue_booking_events(conn, _missed_events(conn, clock, missed), now)
     held = conn.execute(
         """SELECT 1 FROM bookings WHERE service_id = ? AND service_day = ?
              AND status IN ('booked', 'checked_in') AND (phone = ? OR nik_hash = ?)""",
@@ -287,7 +294,9 @@ def _book(conn, clock, service_id, start_ts, name, phone, nik_hash, nik_last4, n
         (code, service_id, day_text, slot[0], slot[1], seat, name, phone, nik_hash, nik_last4, now),
     ).fetchone()
     booking = booking_dict(clock, row, settings)
-    return Change(booking=booking, booking_events=[("booking.created", full_booking(clock, row, settings))])
+    events = [("booking.created", full_booking(clock, row, settings))]
+    webhooks.enqueue_booking_events(conn, events, now)
+    return Change(booking=booking, booking_events=events)
 
 
 def book(conn, clock, service_id, start, name, phone, *, nik=None, secret):
@@ -446,8 +455,9 @@ def _cancel(conn, clock, code):
                cancel_reason = 'holder' WHERE id = ? RETURNING *""",
         (now, now + 60 * delay, row["id"]),
     ).fetchone()
-    return Change(booking=booking_dict(clock, row, settings, now),
-                  booking_events=[("booking.cancelled", full_booking(clock, row, settings))])
+    events = [("booking.cancelled", full_booking(clock, row, settings))]
+    webhooks.enqueue_booking_events(conn, events, now)
+    return Change(booking=booking_dict(clock, row, settings, now), booking_events=events)
 
 
 def cancel(conn, clock, code):
@@ -476,6 +486,7 @@ def cancel_for_holiday(conn, clock, day_text):
         settings = _settings_of(conn, r["service_id"], cache)
         affected.append(booking_dict(clock, r, settings, now))
         events.append(("booking.cancelled", full_booking(clock, r, settings)))
+    webhooks.enqueue_booking_events(conn, events, now)
     return affected, events
 
 
@@ -487,11 +498,8 @@ def _housekeep(conn, clock):
 
     now = clock.ts()
     missed = _mark_missed(conn, clock, now)
-    cache = {}
-    change = Change()
-    for r in missed:
-        settings = _settings_of(conn, r["service_id"], cache)
-        change.booking_events.append(("booking.missed", full_booking(clock, r, settings)))
+    change = Change(booking_events=_missed_events(conn, clock, missed))
+    webhooks.enqueue_booking_events(conn, change.booking_events, now)
     # Personal data is kept for a bounded time past the slot, then dropped (checked once a day).
     day = json.dumps(clock.service_day(now))
     if conn.execute("SELECT 1 FROM settings WHERE key = 'booking_purged' AND value = ?",

@@ -7,7 +7,7 @@ that call-next takes it at the slot's time. The quota never refuses a
 check-in: the booking's seat was held out of it from the start.
 """
 
-from db import catalog
+from db import catalog, webhooks
 from db.bookings import booking_dict, booking_row, full_booking, get_settings
 from db.connection import write
 from db.errors import Conflict
@@ -72,6 +72,7 @@ def _check_in(conn, clock, code, device_id, user_id, idempotency_key, printer_id
     ).fetchone()
     change.booking = booking_dict(clock, row, settings, now)
     change.booking_events.append(("booking.checked_in", full_booking(clock, row, settings)))
+    webhooks.enqueue_booking_events(conn, change.booking_events, now)
     return change
 
 

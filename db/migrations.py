@@ -239,6 +239,38 @@ def _m007_bookings(db):
                "WHERE status = 'waiting' AND slot_ts IS NOT NULL")
 
 
+def _m008_webhooks(db):
+    """Webhooks: the receivers, the outbox of events, each delivery's tries, once-only marks."""
+    db.execute(
+        """CREATE TABLE webhooks (
+               id INTEGER PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL,
+               secret TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1,
+               created_ts REAL NOT NULL, created_by INTEGER,
+               failures INTEGER NOT NULL DEFAULT 0, failing_since REAL,
+               next_try_ts REAL NOT NULL DEFAULT 0, paused_ts REAL, last_success_ts REAL)""")
+    db.execute("CREATE TABLE outbox (id INTEGER PRIMARY KEY, event TEXT NOT NULL, "
+               "created_ts REAL NOT NULL, data TEXT NOT NULL)")
+    db.execute("CREATE INDEX outbox_created ON outbox (created_ts)")
+    db.execute(
+        """CREATE TABLE webhook_deliveries (
+               id INTEGER PRIMARY KEY,
+               webhook_id INTEGER NOT NULL REFERENCES webhooks(id),
+               outbox_id INTEGER NOT NULL REFERENCES outbox(id),
+               event TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
+               attempts INTEGER NOT NULL DEFAULT 0, next_try_ts REAL NOT NULL,
+               last_error TEXT, last_status INTEGER, response_ms INTEGER,
+               created_ts REAL NOT NULL, last_try_ts REAL, delivered_ts REAL)""")
+    # The worker's question: which deliveries of a webhook are due, oldest first.
+    db.execute("CREATE INDEX webhook_deliveries_open ON webhook_deliveries "
+               "(webhook_id, next_try_ts, id) WHERE status IN ('pending', 'sending')")
+    db.execute("CREATE INDEX webhook_deliveries_list ON webhook_deliveries (webhook_id, id)")
+    db.execute("CREATE INDEX webhook_deliveries_outbox ON webhook_deliveries (outbox_id)")
+    db.execute("CREATE INDEX webhook_deliveries_created ON webhook_deliveries (created_ts)")
+    # Events sent at most once per thing: ticket.near per ticket, booking.reminder per booking.
+    db.execute("CREATE TABLE notified (kind TEXT NOT NULL, ref_id INTEGER NOT NULL, "
+               "ts REAL NOT NULL, PRIMARY KEY (kind, ref_id))")
+
+
 MIGRATIONS = [
     (1, "initial", _m001_initial),
     (2, "weekly hours and holidays", _m002_weekly_hours_and_holidays),
@@ -247,6 +279,7 @@ MIGRATIONS = [
     (5, "display: counter kinds and media", _m005_display),
     (6, "server-side sessions", _m006_sessions),
     (7, "bookings", _m007_bookings),
+    (8, "webhooks: outbox and deliveries", _m008_webhooks),
 ]
 
 

@@ -10,7 +10,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 
-from db import bookings, catalog
+from db import bookings, catalog, webhooks
 from db.connection import write
 from db.errors import Conflict, Invalid, NotFound
 
@@ -41,6 +41,47 @@ from db.queue import (_row, counter_dict, estimate_wait_s, get_ticket,  # noqa: 
                       get_ticket_by_code, list_counters, open_counters_for, recent_calls,
                       service_time_s, sharing_services, ticket_dict, waiting_count, waiting_counts,
                       waiting_list)
+
+# -- webhooks --------------------------------------------------------------------
+
+
+def _notify(conn, event, ticket, ts, **extra):
+    """Keep a ticket.* webhook event in this transaction (nothing when nobody listens)."""
+    def data():
+        service = catalog.get_service(conn, ticket["service_id"])
+        return {**ticket, "service_name": service["name"], **extra}
+
+    webhooks.enqueue(conn, event, data, ts=ts)
+
+
+def _check_near(conn, clock, service_ids, ts):
+    """ticket.near, once per ticket: a ticket with a way to reach its citizen (a phone,
+    from its booking) that now has at most N tickets ahead in its line."""
+    if not service_ids or not webhooks.subscribers(conn, "ticket.near"):
+        return
+    n = webhooks.setting(conn, "near_ahead", webhooks.NEAR_AHEAD)
+    for service_id in service_ids:
+        # The few waiting tickets with a phone not yet told; their place as the citizen sees it.
+        rows = conn.execute(
+            """SELECT t.* FROM tickets t JOIN bookings b ON b.id = t.booking_id
+               WHERE t.status = 'waiting' AND t.service_id = ? AND b.phone IS NOT NULL
+                 AND NOT EXISTS (SELECT 1 FROM notified n WHERE n.kind = 'ticket.near'
+                                 AND n.ref_id = t.id)""", (service_id,)).fetchall()
+        for row in rows:
+            ticket = ticket_dict(conn, clock, row)
+            if ticket["ahead"] > n:
+                continue
+            webhooks.once(conn, "ticket.near", row["id"], ts)
+            _notify(conn, "ticket.near", ticket, ts, phone=contact_phone(conn, row))
+
+
+def contact_phone(conn, row):
+    """The phone a ticket's citizen gave (through its booking), or None."""
+    if not row["booking_id"]:
+        return None
+    found = conn.execute("SELECT phone FROM bookings WHERE id = ?", (row["booking_id"],)).fetchone()
+    return found["phone"] if found else None
+
 
 # -- the service day -----------------------------------------------------------
 
@@ -170,6 +211,8 @@ def insert_ticket(conn, clock, service, day, seq, now, *, priority_kind=None, de
         ).fetchone()[0]
     change.ticket = ticket_dict(conn, clock, row, service=service)
     change.queues = {service_id: waiting_count(conn, service_id)}
+    phone = contact_phone(conn, row)
+    _notify(conn, "ticket.issued", change.ticket, now, **({"phone": phone} if phone else {}))
     return change
 
 
@@ -228,12 +271,19 @@ def _call_change(conn, clock, row, counter, recall):
         "counter_id": counter["id"], "counter_number": counter["number"],
         "recall": recall, "called_at": clock.iso(clock.ts()),
     }
-    return Change(
+    change = Change(
         ticket=ticket_dict(conn, clock, row),
         counter=counter_dict(conn, clock, counter["id"]),
         queues={row["service_id"]: waiting_count(conn, row["service_id"])},
         call=call,
     )
+    phone = contact_phone(conn, row)
+    _notify(conn, "ticket.called", change.ticket, clock.ts(), counter_number=counter["number"],
+            counter_name=counter["name"], recall=recall,
+            **({"phone": phone} if phone else {}))
+    if not recall:
+        _check_near(conn, clock, [row["service_id"]], clock.ts())
+    return change
 
 
 def _take(conn, clock, counter, ticket_id, user_id, now):
@@ -317,6 +367,7 @@ def _call_next(conn, clock, counter_id, user_id, finish_current):
                 "finish it, mark it no-show or transfer it first.",
             )
         finished = _finish_held(conn, clock, counter, user_id, now)
+        _notify_done(conn, ticket_dict(conn, clock, finished), finished, now)
         counter = _counter_row(conn, counter_id)
     nxt = _next_waiting(conn, counter_id, now)
     if nxt is None:
@@ -395,10 +446,18 @@ def start(conn, clock, counter_id, *, user_id=None):
     return write(conn, _start, clock, counter_id, user_id)
 
 
+def _notify_done(conn, ticket, row, ts):
+    phone = contact_phone(conn, row)
+    _notify(conn, "ticket.done", ticket, ts, **({"phone": phone} if phone else {}))
+
+
 def _finish(conn, clock, counter_id, user_id):
     counter = _counter_row(conn, counter_id)
-    row = _finish_held(conn, clock, counter, user_id, clock.ts())
-    return Change(ticket=ticket_dict(conn, clock, row), counter=counter_dict(conn, clock, counter_id))
+    now = clock.ts()
+    row = _finish_held(conn, clock, counter, user_id, now)
+    change = Change(ticket=ticket_dict(conn, clock, row), counter=counter_dict(conn, clock, counter_id))
+    _notify_done(conn, change.ticket, row, now)
+    return change
 
 
 def finish(conn, clock, counter_id, *, user_id=None):

@@ -99,3 +99,38 @@ def test_database_before_bookings_upgrades_with_its_day_kept(db_path, clock):
     assert ticket["number"] == "A004" and ticket["booking_code"] == b["code"]
     tickets.open_counter(conn, clock, counter)
     assert tickets.call_next(conn, clock, counter).ticket["number"] == "A001"
+
+
+def test_migration_8_adds_webhooks_to_a_day_in_progress(db_path, clock):
+    """A database at migration 7 with waiting tickets: after 8 the day goes on, and the next
+    change (and only a change a webhook listens to) lands in the outbox."""
+    from db import webhooks
+
+    conn = connect(db_path)
+    migrations.migrate(conn, upto=7)
+    conn.execute("INSERT INTO agencies (id, code, name, active, sort) VALUES (1, 'D', 'Dukcapil', 1, 0)")
+    conn.execute(
+        "INSERT INTO services (id, agency_id, prefix, name, requirements, active, target_wait_min, "
+        "default_service_s, sort) VALUES (1, 1, 'A', 'KTP', '', 1, 15, 300, 0)")
+    conn.execute("INSERT INTO sequences VALUES (1, ?, 2)", (clock.service_day(),))
+    for seq in (1, 2):
+        conn.execute(
+            "INSERT INTO tickets (code, service_id, origin_service_id, service_day, seq, number, "
+            "status, issued_ts, queue_ts, priority, call_count, print_status) "
+            "VALUES (?, 1, 1, ?, ?, ?, 'waiting', ?, ?, 0, 0, 'none')",
+            (f"c{seq}", clock.service_day(), seq, f"A{seq:03d}", clock.ts() - 10 + seq,
+             clock.ts() - 10 + seq))
+    assert "outbox" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+
+    conn = connect(db_path)
+    assert 8 in migrations.migrate(conn)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"webhooks", "outbox", "webhook_deliveries", "notified"} <= tables
+    assert tickets.get_ticket_by_code(conn, clock, "c2")["ahead"] == 1
+    assert tickets.issue(conn, clock, 1).ticket["number"] == "A003"
+    assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0  # nobody listens yet
+    hook = webhooks.create(conn, "http://192.0.2.10/x", ["ticket.issued"], "s3cret")
+    assert tickets.issue(conn, clock, 1).ticket["number"] == "A004"
+    (delivery,) = webhooks.list_deliveries(conn, hook["id"])
+    assert delivery["event"] == "ticket.issued" and delivery["status"] == "pending"

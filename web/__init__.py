@@ -35,6 +35,7 @@ DEFAULTS = {
     # tests turn it on with threads so that they run the production write path.
     "GROUP_COMMIT": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "BIND": None,
     "SURFACE": None,
     # MPP_TRUSTED_PROXIES: comma list of IPs/CIDRs whose X-Forwarded-For is believed.
     "TRUSTED_PROXIES": None,
@@ -101,6 +102,11 @@ class Giliran:
 
         self.app.extensions["giliran_spool"] = spool = Spool(self.app, SpoolRuntime(), publish_print)
         self.background += spool.start()
+        # Webhook deliveries: those left by a stopped server go out now.
+        from webhooks.worker import Deliverer
+
+        self.app.extensions["giliran_webhooks"] = deliverer = Deliverer(self.app, SpoolRuntime())
+        self.background += deliverer.start()
 
     def shutdown(self, delay_s=0.0):
         """SIGTERM: stop the background loops, then close every websocket.
@@ -111,9 +117,9 @@ class Giliran:
         from web.events import socketio
 
         self.stopping = True
-        spool = self.app.extensions.get("giliran_spool")
-        if spool is not None:
-            spool.stop()
+        for worker in ("giliran_spool", "giliran_webhooks"):
+            if self.app.extensions.get(worker) is not None:
+                self.app.extensions[worker].stop()
 
         def close_sockets():
             socketio.sleep(delay_s)
@@ -161,6 +167,8 @@ def _env_config():
         "MPP_ADMIN_PASSWORD": "ADMIN_PASSWORD", "MPP_PUBLIC_URL": "PUBLIC_URL",
         "MPP_MESSAGE_QUEUE": "MESSAGE_QUEUE", "MPP_CLOCK_OFFSET_S": "CLOCK_OFFSET_S",
         "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS", "MPP_TRUSTED_PROXIES": "TRUSTED_PROXIES",
+        "MPP_BIND": "BIND",
+        "MPP_KIOSK_ISSUES_PER_MINUTE": "KIOSK_ISSUES_PER_MINUTE",
         "MPP_SURFACE": "SURFACE", "MPP_KIOSK_ISSUES_PER_MINUTE": "KIOSK_ISSUES_PER_MINUTE",
         "MPP_LOGIN_FAILURES_PER_ADDRESS": "LOGIN_FAILURES_PER_ADDRESS",
         "MPP_LOGIN_FAILURES_PER_ACCOUNT": "LOGIN_FAILURES_PER_ACCOUNT",
@@ -276,10 +284,11 @@ def create_app(test_config=None):
     from web.api import bp as core_api
     from web.auth import bp as auth_api
     from web.pages import bp as web_pages
+    from webhooks.api import bp as webhooks_api
 
     for bp in (auth_api, core_api, admin_api, kiosk_api, counter_api, web_pages, kiosk_pages,
                counter_pages, display_pages, admin_pages, display_api, printer_api, booking_api,
-               booking_pages):
+               booking_pages, webhooks_api):
         app.register_blueprint(bp)
     headers.init_app(app)
 

@@ -115,6 +115,7 @@ def publish(conn, change):
         return
     if getattr(change, "print_job_id", None):
         wake_spool()  # first: the printer starts while the events go out
+    wake_webhooks()
     agencies = {}
     emit = socketio.emit
     if change.call is not None:
@@ -182,6 +183,13 @@ def wake_spool():
     spool = current_app.extensions.get("giliran_spool") if has_app_context() else None
     if spool is not None:
         spool.wake()
+
+
+def wake_webhooks():
+    """Tell the webhook worker (webhooks/worker.py) that a commit may have queued deliveries."""
+    deliverer = current_app.extensions.get("giliran_webhooks") if has_app_context() else None
+    if deliverer is not None:
+        deliverer.wake()
 
 
 def publish_print(change):
