@@ -235,8 +235,41 @@ def _take(conn, clock, counter, ticket_id, user_id, now):
     return row
 
 
+# A called ticket (not started) may be finished only this long after its call: a double
+# press of "finish and call next" must not finish the ticket it has just called.
+# The setting `finish_rules` {"min_called_s": N} changes it; 0 turns the guard off.
+DEFAULT_FINISH_MIN_CALLED_S = 10
+
+
+def finish_min_called_s(conn):
+    """Seconds a called (not yet started) ticket must be held before it can be finished."""
+    row = conn.execute("SELECT value FROM settings WHERE key = 'finish_rules'").fetchone()
+    try:
+        value = json.loads(row[0]).get("min_called_s") if row else None
+        return max(0, int(value)) if value is not None else DEFAULT_FINISH_MIN_CALLED_S
+    except (TypeError, ValueError, AttributeError):
+        return DEFAULT_FINISH_MIN_CALLED_S
+
+
+def _finish_guard(conn, row, now):
+    """Refuse to finish a ticket that is only called, within the guard time of its call.
+
+    A ticket being served (after start) can always be finished at once.
+    """
+    if row["status"] != "called" or row["called_ts"] is None:
+        return
+    hold = finish_min_called_s(conn)
+    if now - row["called_ts"] < hold:
+        raise Conflict(
+            "finish_too_soon",
+            f"Ticket {row['number']} was called {int(now - row['called_ts'])} s ago and is not "
+            f"being served: start serving it first, or finish it after {hold} s.",
+        )
+
+
 def _finish_held(conn, clock, counter, user_id, now):
     row = _held_ticket(conn, counter, ("called", "serving"))
+    _finish_guard(conn, row, now)
     done = conn.execute(
         """UPDATE tickets SET status = 'done', finished_ts = ?,
                started_ts = coalesce(started_ts, ?) WHERE id = ? RETURNING *""",

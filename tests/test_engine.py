@@ -64,6 +64,7 @@ def test_call_next_takes_priority_then_earliest(world):
     for _ in range(3):
         t = tickets.call_next(world.conn, world.clock, world.c1).ticket
         order.append(t["number"])
+        tickets.start(world.conn, world.clock, world.c1)
         tickets.finish(world.conn, world.clock, world.c1)
     assert order == [a2["number"], a1["number"], b1["number"]]
 
@@ -138,6 +139,7 @@ def test_transfer_keeps_number_and_takes_its_place(world, position, expected):
     issue(world, world.kk)
     opened(world, world.c2)
     tickets.call_next(world.conn, world.clock, world.c2)
+    tickets.start(world.conn, world.clock, world.c2)
     tickets.finish(world.conn, world.clock, world.c2)
     tickets.call_next(world.conn, world.clock, world.c2)  # A002
     world.clock.advance(5)
@@ -169,6 +171,7 @@ def test_close_frees_counter_only_when_empty(world):
     with pytest.raises(Conflict) as e:
         tickets.close_counter(world.conn, world.clock, world.c1)
     assert e.value.code == "counter_busy"
+    tickets.start(world.conn, world.clock, world.c1)
     tickets.finish(world.conn, world.clock, world.c1)
     assert tickets.close_counter(world.conn, world.clock, world.c1).counter["state"] == "closed"
 
@@ -181,6 +184,7 @@ def test_finish_current_and_call_next_in_one_step(world):
     with pytest.raises(Conflict) as e:
         tickets.call_next(world.conn, world.clock, world.c1)
     assert e.value.code == "counter_busy"
+    tickets.start(world.conn, world.clock, world.c1)
     ch = tickets.call_next(world.conn, world.clock, world.c1, finish_current=True)
     assert ch.ticket["number"] == "A002"
     assert [t["status"] for t in ch.tickets] == ["done"]
@@ -221,7 +225,7 @@ def _arrange(world, state):
     if state in ("called", "serving", "done"):
         issue(world)
         tickets.call_next(world.conn, world.clock, world.c1)
-    if state == "serving":
+    if state in ("serving", "done"):
         tickets.start(world.conn, world.clock, world.c1)
     if state == "done":
         world.done_id = tickets.finish(world.conn, world.clock, world.c1).ticket["id"]

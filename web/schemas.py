@@ -45,10 +45,12 @@ class AgencyIn(In):
 
 
 class TimeOfDay(String):
-    """'08:00' (or '08:00:00'), kept as 'HH:MM'."""
+    """'08:00', '08.00' (as Indonesia writes it) or '08:00:00', kept as 'HH:MM' (24-hour)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) == 5 and text[2] == ".":
+            text = text[:2] + ":" + text[3:]
         parts = text.split(":")
         if len(parts) == 3 and parts[2].isdigit() and len(parts[2]) == 2:
             parts = parts[:2]
@@ -76,7 +78,7 @@ class UsbId(Raw):
         return value
 
 
-HHMM = {"pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "08:00"}
+HHMM = {"pattern": r"^\d{2}[:.]\d{2}(:\d{2})?$", "example": "08:00"}
 USB = {"oneOf": [{"type": "integer", "minimum": 0, "maximum": 65535},
                  {"type": "string", "pattern": "^(0x)?[0-9a-fA-F]{1,4}$"}]}
 
