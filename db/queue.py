@@ -77,14 +77,23 @@ def open_counters_for(conn, service_id):
     ).fetchone()[0]
 
 
-def estimate_wait_s(conn, service, day, row=None):
-    """Estimated wait of a waiting ticket (`row`), or of one taken now (no row).
+def counter_count(conn, service_id):
+    """How many counters (open or not) serve a service; 0 means nobody can call its tickets."""
+    return conn.execute("SELECT count(*) FROM counter_services WHERE service_id = ?",
+                        (service_id,)).fetchone()[0]
 
-    (competing ahead + busy counters / 2) / open counters (at least one) x median service time,
-    where "competing ahead" counts the waiting tickets of every service sharing a counter
-    with this one that call-next would take first: a counter serving KTP and KK works
-    through both lines. See docs/architecture.md.
+
+def wait_parts(conn, service, day, row=None):
+    """(competing ahead, estimated wait in s) of a waiting ticket (`row`), or of one taken now.
+
+    The estimate is (competing ahead + busy counters / 2) / open counters (at least one) x
+    median service time, where "competing ahead" counts the waiting tickets of every service
+    sharing a counter with this one that call-next would take first: a counter serving KTP and
+    KK works through both lines. See docs/architecture.md. The estimate is None when no
+    counter serves the service: nobody will call it, and no figure would be true.
     """
+    if not counter_count(conn, service["id"]):
+        return 0, None
     sharing = sharing_services(conn, service["id"])
     marks = ",".join("?" * len(sharing))
     if row is None:
@@ -108,7 +117,13 @@ def estimate_wait_s(conn, service, day, row=None):
         (service["id"],),
     ).fetchone()
     # A counter busy with someone frees up, on average, half a service time from now.
-    return int(round((ahead + busy / 2) / max(1, counters) * per_ticket))
+    return ahead, int(round((ahead + busy / 2) / max(1, counters) * per_ticket))
+
+
+def estimate_wait_s(conn, service, day, row=None):
+    """Estimated wait of a waiting ticket (`row`), or of one taken now (no row); None when
+    no counter serves the service. See wait_parts."""
+    return wait_parts(conn, service, day, row)[1]
 
 
 def ticket_dict(conn, clock, row, service=None, ahead=None):
@@ -117,13 +132,16 @@ def ticket_dict(conn, clock, row, service=None, ahead=None):
     Callers that already know the ticket's service row or its place in line
     pass them in, to save the queries.
     """
-    estimate = 0
+    estimate, others = 0, 0
     if row["status"] == "waiting":
         if ahead is None:
             ahead = _ahead(conn, row)
         if service is None:
             service = catalog.get_service(conn, row["service_id"])
-        estimate = estimate_wait_s(conn, service, row["service_day"], row)
+        competing, estimate = wait_parts(conn, service, row["service_day"], row)
+        # The estimate counts everyone the ticket's counters call first; `ahead` only its own
+        # service's line. The difference is said to the citizen, so both figures agree.
+        others = max(0, competing - ahead)
     else:
         ahead = 0
     return {
@@ -141,6 +159,7 @@ def ticket_dict(conn, clock, row, service=None, ahead=None):
         "counter_id": row["counter_id"],
         "call_count": row["call_count"],
         "ahead": ahead,
+        "ahead_other_services": others,
         "estimated_wait_s": estimate,
         "print_status": row["print_status"],
         "service_day": row["service_day"],

@@ -33,10 +33,10 @@ class Change:
 
 
 # Reading the queue lives in db/queue.py; these names are part of this module's API too.
-from db.queue import (_row, counter_dict, estimate_wait_s, get_ticket,  # noqa: E402,F401
-                      get_ticket_by_code, list_counters, open_counters_for, recent_calls,
-                      service_time_s, sharing_services, ticket_dict, waiting_count, waiting_counts,
-                      waiting_list)
+from db.queue import (_row, counter_count, counter_dict, estimate_wait_s,  # noqa: E402,F401
+                      get_ticket, get_ticket_by_code, list_counters, open_counters_for, recent_calls,
+                      service_time_s, sharing_services, ticket_dict, wait_parts, waiting_count,
+                      waiting_counts, waiting_list)
 
 # -- the service day -----------------------------------------------------------
 
@@ -108,6 +108,9 @@ def _issue(conn, clock, service_id, priority_kind, device_id, user_id, idempoten
                                               catalog.is_holiday(conn, day))
     if not is_open:
         raise Conflict("service_closed", f"The service {service['name']} is closed {reason}.")
+    if not counter_count(conn, service_id):
+        raise Conflict("no_counter", f"No counter serves {service['name']}, so nobody could "
+                                     "call its tickets; add it to a counter first.")
     seq = conn.execute(
         """INSERT INTO sequences (service_id, service_day, last_seq) VALUES (?, ?, 1)
            ON CONFLICT (service_id, service_day) DO UPDATE SET last_seq = last_seq + 1
@@ -440,6 +443,9 @@ def _transfer(conn, clock, counter_id, service_id, position, user_id):
     target = catalog.get_service(conn, service_id)
     if not target["active"]:
         raise Conflict("service_inactive", f"The service {target['name']} is not active.")
+    if not counter_count(conn, service_id):
+        raise Conflict("no_counter", f"No counter serves {target['name']}; the ticket would "
+                                     "never be called there.")
     now = clock.ts()
     if position == "first":
         head = conn.execute(

@@ -23,7 +23,7 @@ KIOSK_MESSAGES = {
     "welcome": _l("Take a queue number"),
     "choose_agency": _l("Touch the agency you need"),
     "choose_service": _l("Touch the service you need"),
-    "choose_kind": _l("Is this number for you?"),
+    "choose_kind": _l("Choose the kind of number"),
     "back": _l("Back"),
     "start_over": _l("Start over"),
     "take_normal": _l("Take a number"),
@@ -58,6 +58,16 @@ KIOSK_MESSAGES = {
     "reason_after_hours": _l("Closed for today. Please come back tomorrow."),
     "reason_quota_exhausted": _l("Today's numbers have all been taken. Please come back tomorrow."),
     "no_counter_open": _l("No counter is open yet; you can still take a number."),
+    "reason_no_counter": _l("No counter serves this service yet, so no number can be taken. "
+                            "Please ask at the information desk."),
+    "open_hours": _l("Open {hours}"),
+    "others_1": _l("1 person from another service is served at the same counters first."),
+    "others_n": _l("{n} people from other services are served at the same counters first."),
+    "counter_busy_now": _l("The counters are still serving other citizens."),
+    "write_down": _l("Write down or photograph this number"),
+    "or_open": _l("or open on your phone:"),
+    "reach_button": _l("Wheelchair: buttons lower"),
+    "reach_note": _l("All buttons are now in the lower half of the screen."),
     "counter_group": _l("Counter {list}"),
     "people_ahead": _l("People ahead of you"),
     "printing": _l("Printing your ticket…"),
@@ -100,6 +110,9 @@ TRACK_MESSAGES = {
     "updated": _l("Updated {time}"),
     "survey": _l("How was our service? Fill in the short survey"),
     "no_show_help": _l("If you are still here, go to the information desk."),
+    "others_1": _l("1 person from another service is served at the same counters first."),
+    "others_n": _l("{n} people from other services are served at the same counters first."),
+    "counter_busy_now": _l("The counters are still serving other citizens."),
 }
 
 

@@ -100,6 +100,7 @@ def test_a_new_service_set_up_in_the_pages_appears_live_on_the_kiosk(demo_server
     counter = [c for c in s.get(url + "/api/v1/counters").json() if c["number"] == 22][0]
     s.post(f"{url}/api/v1/counters/{counter['id']}/open")
     code = s.post(f"{url}/api/v1/counters/{counter['id']}/call-next").json()["code"]
+    s.post(f"{url}/api/v1/counters/{counter['id']}/start")
     s.post(f"{url}/api/v1/counters/{counter['id']}/finish")
 
     phone = page_at("phone")

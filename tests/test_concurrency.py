@@ -26,6 +26,8 @@ def _call_until_empty(path, counter_id, out):
     clock = Clock("Asia/Jakarta")
     called = []
     while True:
+        if called:  # the citizen came: a served ticket is finished at once
+            tickets.start(conn, clock, counter_id)
         change = tickets.call_next(conn, clock, counter_id, finish_current=True)
         if change.ticket is None:
             break

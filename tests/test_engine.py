@@ -247,6 +247,7 @@ def test_illegal_transition_is_refused_and_changes_nothing(world, name, state, a
 
 def test_quota_runs_out_without_a_gap(world, conn, clock):
     svc = catalog.create_service(conn, clock, world.dukcapil, "Q", "Kuota", daily_quota=2)["id"]
+    catalog.create_counter(conn, clock, world.dukcapil, 9, [svc])
     assert [issue(world, svc)["number"] for _ in range(2)] == ["Q001", "Q002"]
     with pytest.raises(Conflict) as e:
         issue(world, svc)
@@ -264,6 +265,7 @@ def test_quota_runs_out_without_a_gap(world, conn, clock):
 def test_service_hours_in_the_mpps_zone(world, conn, clock, opens, closes, hour, is_open):
     svc = catalog.create_service(conn, clock, world.dukcapil, "H", "Jam", opens_at=opens,
                                  closes_at=closes)["id"]
+    catalog.create_counter(conn, clock, world.dukcapil, 9, [svc])
     clock.set(clock.local().replace(hour=hour, minute=0))
     if is_open:
         assert issue(world, svc)["status"] == "waiting"

@@ -230,13 +230,23 @@ class ServiceFields(Schema):
 class ServiceOut(ServiceFields):
     """A service with today's live figures."""
 
-    is_open = Boolean()
-    closed_reason = String(allow_none=True)
+    is_open = Boolean(metadata={"description": "Tickets can be taken now: open hours, quota left, "
+                                               "and at least one counter serves it"})
+    closed_reason = String(allow_none=True, metadata={
+        "description": "inactive, holiday, not_today, before_hours, after_hours, "
+                       "quota_exhausted or no_counter"})
+    today_hours = List(String(allow_none=True), allow_none=True, metadata={
+        "description": "[opens, closes] today (HH:MM; null = no limit); null when not served today"})
     waiting = Integer()
+    waiting_other_services = Integer(metadata={
+        "description": "Waiting tickets of other services called at the same counters (the "
+                       "estimate counts them too)"})
     issued_today = Integer()
     quota_left = Integer(allow_none=True)
-    estimated_wait_s = Integer()
+    estimated_wait_s = Integer(allow_none=True, metadata={
+        "description": "null when no counter serves the service"})
     open_counters = Integer()
+    counter_count = Integer(metadata={"description": "Counters serving it, open or not"})
 
 
 class TicketOut(Schema):
@@ -253,8 +263,12 @@ class TicketOut(Schema):
     finished_at = String(allow_none=True)
     counter_id = Integer(allow_none=True)
     call_count = Integer()
-    ahead = Integer()
-    estimated_wait_s = Integer()
+    ahead = Integer(metadata={"description": "Waiting tickets of its own service called before it"})
+    ahead_other_services = Integer(metadata={
+        "description": "Waiting tickets of other services that the same counters call before it "
+                       "(counted in the estimate)"})
+    estimated_wait_s = Integer(allow_none=True, metadata={
+        "description": "null when no counter serves the ticket's service"})
     tracking_url = String()
     print_status = String(validate=OneOf(["none", "pending", "printed", "failed"]))
     service_day = String()
