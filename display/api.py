@@ -17,7 +17,7 @@ from db.errors import Invalid
 from display import announce, store, voice
 from web.auth import current_actor, requires
 from web.database import clock, get_db
-from web.events import present_counter, socketio
+from web.events import present_counter, publish_display_settings
 from web.schemas import CounterOut, In
 
 bp = APIBlueprint("display_api", __name__, url_prefix="/api/v1", tag="Display")
@@ -119,8 +119,7 @@ def display_config(conn):
 
 def publish_settings(conn):
     """Tell every display (whatever agencies it shows) that its settings changed."""
-    rooms = ["display:all"] + [f"display:{a['id']}" for a in catalog.list_agencies(conn)]
-    socketio.emit("settings_changed", display_config(conn), to=rooms)
+    publish_display_settings(conn, display_config(conn))
 
 
 # -- settings ----------------------------------------------------------------------------

@@ -101,9 +101,13 @@ def app(db_path, clock):
     from web import create_app
 
     app = create_app({"DATABASE": str(db_path), "SECRET_KEY": "test", "TESTING": True,
-                      "SOCKETIO_ASYNC_MODE": "threading"})
+                      "SOCKETIO_ASYNC_MODE": "threading", "GROUP_COMMIT": True})
     app.extensions["giliran"].clock = clock
-    return app
+    yield app
+    giliran = app.extensions["giliran"]
+    if giliran.writer is not None:
+        giliran.writer.close()
+    giliran.pool.close()
 
 
 @pytest.fixture

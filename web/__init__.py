@@ -31,6 +31,9 @@ DEFAULTS = {
     "MESSAGE_QUEUE": None,
     "CLOCK_OFFSET_S": 0.0,
     "SOCKETIO_ASYNC_MODE": None,
+    # Writes through the group-commit writer: on by default under gevent; the
+    # tests turn it on with threads so that they run the production write path.
+    "GROUP_COMMIT": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
 }
 
@@ -50,7 +53,10 @@ class Giliran:
         # Group commit pays off on greenlets, where handing a write to the
         # writer is a cheap switch; between OS threads each hand-off waits for
         # the scheduler, so threaded servers write directly.
-        self.writer = Writer(app.config["DATABASE"]) if app.config["SOCKETIO_ASYNC_MODE"] == "gevent" else None
+        group_commit = app.config["GROUP_COMMIT"]
+        if group_commit is None:
+            group_commit = app.config["SOCKETIO_ASYNC_MODE"] == "gevent"
+        self.writer = Writer(app.config["DATABASE"]) if group_commit else None
         self.pool = Pool(app.config["DATABASE"], writer=self.writer)
         self.background = []
         self.stopping = False
@@ -68,8 +74,10 @@ class Giliran:
         self.background.append(socketio.start_background_task(ensure_default_pack, self.app.config["DATABASE"]))
         # The print spool: pending jobs (also those left by a stopped server) print now.
         from printer.spool import Spool
+        from web.printing import SpoolRuntime
+        from web.events import publish_print
 
-        self.app.extensions["giliran_spool"] = spool = Spool(self.app)
+        self.app.extensions["giliran_spool"] = spool = Spool(self.app, SpoolRuntime(), publish_print)
         self.background += spool.start()
 
     def shutdown(self, delay_s=0.0):

@@ -97,10 +97,25 @@ def publish(conn, change):
         emit("counter_changed", present_counter(counter), to=_rooms(counter["agency_id"]))
 
 
-def publish_all(conn, changes):
-    """Publish several changes in order."""
-    for change in changes:
-        publish(conn, change)
+def publish_catalog(conn, agency_id=None, service_id=None):
+    """After a catalog commit (agency, service, holiday): kiosks, displays and staff refresh.
+
+    `services_changed` says what changed (`agency_id` None: the whole MPP, e.g.
+    a holiday); `queue_changed` for the service makes pages that only refresh
+    on queue changes pick it up too.
+    """
+    rooms = ["staff:all", "display:all"]
+    if agency_id is not None:
+        rooms += [f"staff:{agency_id}", f"display:{agency_id}"]
+    socketio.emit("services_changed", {"agency_id": agency_id, "service_id": service_id}, to=rooms)
+    if service_id is not None:
+        publish(conn, tickets.Change(queues={service_id: tickets.waiting_count(conn, service_id)}))
+
+
+def publish_display_settings(conn, config):
+    """After a display-settings commit: every display, whatever agencies it shows."""
+    rooms = ["display:all"] + [f"display:{a['id']}" for a in catalog.list_agencies(conn)]
+    socketio.emit("settings_changed", config, to=rooms)
 
 
 def wake_spool():
