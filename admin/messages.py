@@ -31,6 +31,10 @@ ADMIN_MESSAGES = {
     "f_time": _l("Type the whole time in 24-hour form, for example 08.00 or 13.30."),
     "f_day_half": _l("Give both the opening and the closing time, or leave both empty for closed"),
     "not_saved": _l("Not saved: correct the marked fields."),
+    "small_sample": _l("Small sample: {n} respondents of {pop} citizens served. Permenpan RB "
+                       "14/2017 (the Krejcie-Morgan table) asks for at least {need}; read this "
+                       "IKM as an indication only."),
+    "small_sample_short": _l("Below the minimum sample of {need}"),
     "no_counter_warn": _l("no counter serves it: the kiosk does not offer it"),
     "counters_col": _l("Counters"),
     "f_prefix": _l("1 to 3 capital letters A-Z."), "f_password": _l("At least 8 characters."),
