@@ -35,6 +35,11 @@ ADMIN_MESSAGES = {
                        "14/2017 (the Krejcie-Morgan table) asks for at least {need}; read this "
                        "IKM as an indication only."),
     "small_sample_short": _l("Below the minimum sample of {need}"),
+    "counter_rules": _l("Counter rules"),
+    "finish_hold": _l("Seconds a called ticket is held before it can be finished"),
+    "finish_hold_help": _l("Guards against a double press of Finish & call next. A ticket being "
+                           "served (after Start serving) is always finished at once. 0 turns the "
+                           "guard off."),
     "no_counter_warn": _l("no counter serves it: the kiosk does not offer it"),
     "counters_col": _l("Counters"),
     "f_prefix": _l("1 to 3 capital letters A-Z."), "f_password": _l("At least 8 characters."),

@@ -78,3 +78,17 @@ def test_a_service_no_counter_serves_is_warned_on_the_list_and_board(demo_server
     page.goto(url + "/admin/board")
     expect(page.locator("#board-queues tr", has_text="Balik Nama Pelanggan")
            .locator("[data-warn=no-counter]")).to_be_visible()
+
+
+def test_admin_sets_the_finish_guard_on_the_settings_page(demo_server, page_at):
+    url = demo_server.url
+    page = page_at("counter")
+    log_in(page, url)
+    page.goto(url + "/admin/settings")
+    form = page.locator("#counter-rules")
+    expect(form.locator("#f-finish_min_called_s")).to_have_value("10")
+    form.locator("#f-finish_min_called_s").fill("20")
+    form.get_by_role("button", name="Simpan").click()
+    expect(page.locator("#toast")).to_have_text("Tersimpan.")
+    s = demo_server.session("admin")
+    assert s.get(url + "/api/v1/settings/counter").json() == {"finish_min_called_s": 20}
