@@ -15,14 +15,14 @@ from db.errors import Conflict, Invalid, NotFound
 # (column, Indonesian name, English name): the nine elements, in the regulation's order.
 ELEMENTS = [
     ("u1", "Persyaratan", "Requirements"),
-    ("u2", "Sistem, mekanisme, dan prosedur", "Procedure"),
+    ("u2", "Sistem, mekanisme, dan prosedur", "System, mechanism and procedure"),
     ("u3", "Waktu pelayanan", "Service time"),
     ("u4", "Biaya/tarif", "Cost/fee"),
-    ("u5", "Produk spesifikasi jenis pelayanan", "Service product"),
+    ("u5", "Produk spesifikasi jenis pelayanan", "Product specification of the service"),
     ("u6", "Kompetensi pelaksana", "Staff competence"),
     ("u7", "Perilaku pelaksana", "Staff behaviour"),
-    ("u8", "Sarana dan prasarana", "Facilities"),
-    ("u9", "Penanganan pengaduan, saran dan masukan", "Complaint handling"),
+    ("u8", "Sarana dan prasarana", "Facilities and infrastructure"),
+    ("u9", "Penanganan pengaduan, saran dan masukan", "Handling of complaints, suggestions and feedback"),
 ]
 KEYS = [k for k, _, _ in ELEMENTS]
 MAX_COMMENT = 1000
