@@ -105,6 +105,7 @@ TRACK_MESSAGES = {
     "at_counter": _l("At {counter}"),
     "counter_name": _l("Counter {n}"),
     "you_are_next": _l("You are next"),
+    "first_in_service": _l("First in this service's line"),
     "ahead_n": _l("{n} people ahead of you"),
     "ahead_1": _l("1 person ahead of you"),
     "updated": _l("Updated {time}"),

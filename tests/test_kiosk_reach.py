@@ -104,7 +104,7 @@ def test_without_a_printer_the_number_is_to_be_written_down(mpp, page_at):
     assert number["height"] >= 200
     qr, text = page.locator("#ticket-qr").bounding_box(), page.locator("#ticket-url").bounding_box()
     assert text["x"] >= qr["x"] + qr["width"] and text["y"] < qr["y"] + qr["height"]  # beside it
-    screenshot(page, "kiosk-ticket")
+    screenshot(page, "kiosk-ticket-no-printer")
 
 
 def test_no_counter_service_is_not_offered_and_closed_ones_say_their_hours(mpp, page_at):
@@ -151,4 +151,5 @@ def test_ahead_and_estimate_tell_one_story(mpp, page_at):
     phone.goto(f"{mpp.url}/t/{code}")
     expect(phone.locator("#story")).to_have_text(
         "2 orang dari layanan lain dilayani lebih dulu di loket yang sama.")
+    expect(phone.locator("#ahead")).to_have_text("Pertama di layanan ini")  # not "Anda berikutnya"
     screenshot(phone, "track-story")

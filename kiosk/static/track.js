@@ -31,7 +31,9 @@
     call.textContent = tk.status === "called" ? t("go_to", { counter: counterLabel() })
                                               : t("at_counter", { counter: counterLabel() });
     $("facts").hidden = tk.status !== "waiting";
-    $("ahead").textContent = tk.ahead === 0 ? t("you_are_next") :
+    // Nobody ahead in its own line, but other services' citizens first: not "you are next".
+    $("ahead").textContent = tk.ahead === 0 && tk.ahead_other_services ? t("first_in_service") :
+                             tk.ahead === 0 ? t("you_are_next") :
                              tk.ahead === 1 ? t("ahead_1") : t("ahead_n", { n: tk.ahead });
     $("estimate").textContent = G.formatWait(tk.estimated_wait_s);
     $("story").textContent = waitStory(tk);
