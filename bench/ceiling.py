@@ -82,7 +82,7 @@ def main():
             ref.stop()
     # The real server: no per-device issue limit in the way of a benchmark.
     srv = Server(workdir / "mpp.db", env={"MPP_LOG_LEVEL": "warning",
-                                          "MPP_DEVICE_ISSUE_PER_MINUTE": "1000000"}).start()
+                                          "MPP_KIOSK_ISSUES_PER_MINUTE": "1000000"}).start()
     try:
         ids, token = prepare(srv, args.services)
         script.write_text(LUA % {"service_ids": ", ".join(map(str, ids)), "token": token})

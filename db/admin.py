@@ -3,11 +3,12 @@ transaction each; the `_UNSET` default means "leave this field as it is"."""
 
 import json
 import sqlite3
+import time
 from datetime import date
 
 from werkzeug.security import generate_password_hash
 
-from db import accounts, catalog
+from db import accounts, catalog, sessions
 from db.accounts import _UNSET, MIN_PASSWORD, ROLES
 from db.catalog import AGENCY_CODE_RE, PREFIX_RE, _check_hours, audit, get_agency, get_service
 from db.clock import parse_hhmm
@@ -264,6 +265,8 @@ def _update_user(conn, user_id, values, actor_id):
     if user_id == actor_id and changes.get("role", "admin") != "admin":
         raise Conflict("own_account", "You cannot take the admin role from yourself.")
     _apply(conn, "users", user_id, changes, "user.update", actor_id)
+    if changes.get("active") == 0:
+        sessions.end_user_sessions_in(conn, user_id, time.time(), "deactivated")
     return accounts.user_dict(_user_row(conn, user_id))
 
 
@@ -279,11 +282,14 @@ def _reset_password(conn, user_id, password, actor_id):
     conn.execute("UPDATE users SET password_hash = ? WHERE id = ?",
                  (generate_password_hash(password, accounts.HASH_METHOD), user_id))
     audit(conn, "user.password", f"user:{user_id}", user_id=actor_id)
+    # Whoever knew the old password may hold a session: every one ends.
+    return sessions.end_user_sessions_in(conn, user_id, time.time(), "password_reset")
 
 
 def reset_password(conn, user_id, password, *, actor_id=None):
-    """Give a person a new password (the hash only is stored and audited as done)."""
-    write(conn, _reset_password, user_id, password, actor_id)
+    """Give a person a new password (the hash only is stored and audited as done);
+    ends all of their sessions and returns those sessions' ids."""
+    return write(conn, _reset_password, user_id, password, actor_id)
 
 
 def _revoke_device(conn, device_id, actor_id):

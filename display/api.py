@@ -97,6 +97,8 @@ class DisplayConfigOut(DisplaySettingsOut):
     agencies = List(Dict())
     device = Dict(allow_none=True)
     server_ms = Integer()
+    voice_clips = List(String(), metadata={
+        "description": "Every clip of the active voice pack: the display decodes them before the first call"})
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -114,6 +116,7 @@ def display_config(conn):
         "media": store.list_media(conn),
         "counter_kinds": {str(k): v for k, v in store.counter_kinds(conn).items()},
         "agencies": catalog.list_agencies(conn),
+        "voice_clips": announce.pack_urls(conn, _db_path()),
     }
 
 

@@ -8,14 +8,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from apiflask import APIFlask
-from flask import request
+from flask import current_app, request
 from werkzeug.routing import IntegerConverter
 
 from db import accounts, demo, migrations, tickets
 from db.clock import Clock
 from db.connection import Pool, connect
 from db.writer import Writer
-from web import cli, errors, i18n
+from web import cli, errors, i18n, limits
 from web.database import close_db, db_session
 from web.schemas import ErrorOut
 
@@ -35,6 +35,13 @@ DEFAULTS = {
     # tests turn it on with threads so that they run the production write path.
     "GROUP_COMMIT": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # MPP_TRUSTED_PROXIES: comma list of IPs/CIDRs whose X-Forwarded-For is believed.
+    "TRUSTED_PROXIES": None,
+    # A person's session: ended after this long without a request, and this long after login.
+    "SESSION_IDLE_S": 4 * 3600,
+    # MPP_KIOSK_ISSUES_PER_MINUTE: tickets one device token may issue per minute.
+    "KIOSK_ISSUES_PER_MINUTE": 120,
+    "SESSION_MAX_S": 14 * 3600,
 }
 
 
@@ -129,7 +136,8 @@ def _env_config():
         "MPP_DATABASE": "DATABASE", "MPP_TIMEZONE": "TIMEZONE",
         "MPP_ADMIN_PASSWORD": "ADMIN_PASSWORD", "MPP_PUBLIC_URL": "PUBLIC_URL",
         "MPP_MESSAGE_QUEUE": "MESSAGE_QUEUE", "MPP_CLOCK_OFFSET_S": "CLOCK_OFFSET_S",
-        "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS",
+        "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS", "MPP_TRUSTED_PROXIES": "TRUSTED_PROXIES",
+        "MPP_KIOSK_ISSUES_PER_MINUTE": "KIOSK_ISSUES_PER_MINUTE",
     }
     for var, key in mapping.items():
         if env.get(var):
@@ -221,7 +229,7 @@ def create_app(test_config=None):
     errors.register(app)
     cli.register(app)
     i18n.init_app(app, ROOT)
-    app.before_request(_same_origin_writes)
+    app.before_request(_csrf_guard)
 
     from admin.api import bp as admin_api
     from admin.pages import bp as admin_pages
@@ -248,6 +256,8 @@ def create_app(test_config=None):
         message_queue=app.config["MESSAGE_QUEUE"],
         logger=False, engineio_logger=False,
     )
+    # After Socket.IO wrapped wsgi_app: sockets see the same client address.
+    limits.init_app(app)
     return app
 
 
@@ -260,15 +270,34 @@ def _async_mode():
     return "gevent" if monkey.is_module_patched("socket") else "threading"
 
 
-def _same_origin_writes():
-    """CSRF guard: a browser's cross-site write carries a foreign Origin; refuse it.
+def _csrf_guard():
+    """CSRF, as API.md's Conventions say: a write carrying the session cookie is refused
+    (403 `csrf_refused`) when its Origin is `null` or another origin, or Sec-Fetch-Site
+    says cross-site; without an Origin (not a browser) only a JSON body or none is served.
 
-    Session cookies are also SameSite=Lax, so a cross-site form post carries
-    no session at all; this closes the rest.
+    Bearer-token callers (devices) carry no ambient credential and are not checked.
+    SameSite=Lax cookies already keep a cross-site form post from carrying a session;
+    this closes what Lax leaves open (sandboxed iframes send `Origin: null`, sibling
+    hosts on the LAN count as same-site).
     """
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return None
+    if request.headers.get("Authorization"):
+        return None
+    # The login is checked too, cookie or not: a forged login is CSRF as well.
+    if (request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]) is None
+            and request.path != "/api/v1/auth/login"):
+        return None
     origin = request.headers.get("Origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
-        return errors._respond(403, "cross_origin", "Cross-site requests are not allowed.")
+    refused = None
+    if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
+        refused = "The browser says this request comes from another site."
+    elif origin is not None:
+        if origin == "null" or urlsplit(origin).netloc.lower() != request.host.lower():
+            refused = "Requests from another origin are not allowed."
+    elif request.content_length not in (None, 0) or request.headers.get("Transfer-Encoding"):
+        if request.mimetype != "application/json":
+            refused = "Without an Origin header only a JSON body is accepted."
+    if refused:
+        return errors._respond(403, "csrf_refused", refused)
     return None

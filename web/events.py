@@ -10,6 +10,8 @@ reaches a client twice.
 - `display:all`, `display:<agency>` (displays and kiosks, limited by the device's agencies)
 - `ticket:<id>` (a tracking page)
 - `track:<service_id>` (tracking pages of that service: queue_changed, to refresh their place)
+- `device:<id>`, `user:<id>`, `session:<id>`: one client's sockets, for its own events and
+  for `disconnect_sockets` when its token is revoked, the person deactivated or the session ended
 """
 
 
@@ -47,11 +49,25 @@ def present_ticket(ticket):
     return {**ticket, "tracking_url": tracking_url(ticket["code"])}
 
 
-def present_counter(counter):
-    """A counter with its ticket presented."""
+def present_counter(counter, codes=True):
+    """A counter with its ticket presented; `codes=False` leaves out the ticket's code
+    (and its tracking URL, which holds the code) for callers who may not hold it."""
     if counter is None:
         return None
-    return {**counter, "ticket": present_ticket(counter["ticket"])}
+    ticket = present_ticket(counter["ticket"])
+    if ticket is not None and not codes:
+        ticket = without_code(ticket)
+    return {**counter, "ticket": ticket}
+
+
+def without_code(ticket):
+    """A ticket without what lets one act as its holder (track it, answer its survey)."""
+    return {k: v for k, v in ticket.items() if k not in ("code", "tracking_url")}
+
+
+def sees_codes(actor, agency_id):
+    """Ticket codes go to the ticket's own page and to staff of its agency (admins: all)."""
+    return actor.kind == "user" and (actor.role == "admin" or actor.agency_id == agency_id)
 
 
 # -- rooms ---------------------------------------------------------------------
@@ -94,7 +110,9 @@ def publish(conn, change):
         emit("queue_changed", {"service_id": service_id, "waiting": waiting},
              to=_rooms(aid) + [f"track:{service_id}"])
     for counter in ([change.counter] if change.counter else []) + list(change.counters):
-        emit("counter_changed", present_counter(counter), to=_rooms(counter["agency_id"]))
+        aid = counter["agency_id"]
+        emit("counter_changed", present_counter(counter), to=_rooms(aid, display=False))
+        emit("counter_changed", present_counter(counter, codes=False), to=_rooms(aid, staff=False))
 
 
 def publish_catalog(conn, agency_id=None, service_id=None):
@@ -147,8 +165,9 @@ def publish_print(change):
 # -- connecting ----------------------------------------------------------------
 
 
-def snapshot(conn, clock, agency_ids=None):
-    """What a staff or display client needs to be whole: queues, counters, recent calls."""
+def snapshot(conn, clock, agency_ids=None, codes=False):
+    """What a staff or display client needs to be whole: queues, counters, recent calls.
+    `codes`: the counters' tickets keep their codes (staff of those agencies only)."""
     services = catalog.list_services(conn, clock)
     counters = tickets.list_counters(conn, clock)
     if agency_ids is not None:
@@ -156,7 +175,7 @@ def snapshot(conn, clock, agency_ids=None):
         counters = [c for c in counters if c["agency_id"] in agency_ids]
     return {
         "services": services,
-        "counters": [present_counter(c) for c in counters],
+        "counters": [present_counter(c, codes) for c in counters],
         "recent_calls": announce.enrich_calls(conn, current_app.config["DATABASE"],
                                               tickets.recent_calls(conn, clock, agency_ids=agency_ids)),
         "service_day": clock.service_day(),
@@ -180,9 +199,14 @@ def on_connect(auth=None):
             return True
         token = auth.get("token")
         token = token if isinstance(token, str) and token else None
-        actor = actor_from(conn, token=token, user_id=None if token else session.get("uid"))
+        actor = actor_from(conn, token=token, session_token=None if token else session.get("sid"),
+                           ts=clock.ts())
         if actor is None or actor.kind is None:
             raise ConnectionRefusedError("not_authenticated")
+        if actor.kind == "user":
+            # Where revocation finds this socket (disconnect_sockets).
+            join_room(f"user:{actor.id}")
+            join_room(f"session:{actor.session_id}")
         if actor.kind == "device":
             agency_ids = accounts.device_dict(actor.row)["agency_ids"] or None
             for room in ([f"display:{a}" for a in agency_ids] if agency_ids else ["display:all"]):
@@ -194,5 +218,24 @@ def on_connect(auth=None):
         else:
             agency_ids = [actor.agency_id]
             join_room(f"staff:{actor.agency_id}")
-        socketio.emit("snapshot", snapshot(conn, clock, agency_ids), to=request.sid)
+        socketio.emit("snapshot", snapshot(conn, clock, agency_ids, codes=actor.kind == "user"),
+                      to=request.sid)
     return True
+
+
+def disconnect_sockets(*rooms):
+    """Disconnect every socket in these rooms (a revoked device, an ended session ...).
+
+    The pages reconnect a second later, are refused, and show their pairing or
+    login screen. With several instances each disconnects its own sockets
+    (python-socketio lists only local participants).
+    """
+    server = socketio.server
+    if server is None:
+        return 0
+    sids = set()
+    for room in rooms:
+        sids.update(sid for sid, _eio in server.manager.get_participants("/", room))
+    for sid in sids:
+        server.disconnect(sid, namespace="/", ignore_queue=True)
+    return len(sids)

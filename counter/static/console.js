@@ -340,7 +340,13 @@
     queue_changed: function (q) {
       if ((S.counter.service_ids || []).indexOf(q.service_id) >= 0) { loadWaitingSoon(); }
     },
-    online: function (on) { if (!on) { document.body.removeAttribute("data-synced"); } render(); }
+    online: function (on) { if (!on) { document.body.removeAttribute("data-synced"); } render(); },
+    connect_error: function (err) {
+      // The session ended (logout elsewhere, password reset, deactivated): back to the login.
+      if (err && err.message === "not_authenticated") {
+        location.href = "/counter?next=" + encodeURIComponent(location.pathname);
+      }
+    }
   });
 
   window.Console = { S: S, send: send, say: say, render: render, actions: ACTIONS, blocked: blocked,
