@@ -50,6 +50,7 @@ def _run(target, args_list):
 def test_four_processes_issue_2000_numbers_without_gap_or_repeat(db_path, conn):
     agency = catalog.create_agency(conn, "X", "X")["id"]
     service = catalog.create_service(conn, Clock(), agency, "A", "A")["id"]
+    catalog.create_counter(conn, Clock(), agency, 1, [service])
     results = _run(_issue_many, [(str(db_path), service, 500)] * 4)
     numbers = [n for chunk in results for n in chunk]
     assert len(numbers) == 2000
