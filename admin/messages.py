@@ -28,7 +28,21 @@ ADMIN_MESSAGES = {
     "err_login_busy": _l("Many people are logging in right now. Try again in a moment."),
     "err_unknown_voice_pack": _l("That voice pack is not complete or does not exist."),
     "f_required": _l("Required."), "f_taken": _l("Already taken."),
-    "f_hhmm": _l("Use HH:MM, for example 08:00."), "f_after": _l("Must be after the opening time."),
+    "f_hhmm": _l("Use 24-hour time, for example 08.00."), "f_after": _l("Must be after the opening time."),
+    "f_time": _l("Type the whole time in 24-hour form, for example 08.00 or 13.30."),
+    "f_day_half": _l("Give both the opening and the closing time, or leave both empty for closed"),
+    "not_saved": _l("Not saved: correct the marked fields."),
+    "small_sample": _l("Small sample: {n} respondents of {pop} citizens served. Permenpan RB "
+                       "14/2017 (the Krejcie-Morgan table) asks for at least {need}; read this "
+                       "IKM as an indication only."),
+    "small_sample_short": _l("Below the minimum sample of {need}"),
+    "counter_rules": _l("Counter rules"),
+    "finish_hold": _l("Seconds a called ticket is held before it can be finished"),
+    "finish_hold_help": _l("Guards against a double press of Finish & call next. A ticket being "
+                           "served (after Start serving) is always finished at once. 0 turns the "
+                           "guard off."),
+    "no_counter_warn": _l("no counter serves it: the kiosk does not offer it"),
+    "counters_col": _l("Counters"),
     "f_prefix": _l("1 to 3 capital letters A-Z."), "f_password": _l("At least 8 characters."),
     "f_username": _l("3-40 letters, digits, '.', '-' or '_'."),
     "f_agency": _l("Officers and supervisors belong to an agency."),
@@ -62,8 +76,8 @@ ADMIN_MESSAGES = {
     "no_data": _l("No tickets in this period."),
     # IKM
     "ikm_title": _l("Community satisfaction index (IKM)"), "respondents": _l("Respondents"),
-    "ikm": _l("IKM"), "band": _l("Quality"), "element": _l("Element"), "nrr": _l("Average (NRR)"),
-    "per_service": _l("Per service"), "per_agency": _l("Per agency"), "comments": _l("Latest comments"),
+    "ikm": _l("IKM"), "band": _l("Service quality"), "element": _l("Element"), "nrr": _l("Average (NRR)"),
+    "per_service": _l("Per service"), "per_agency": _l("Per agency"), "comments": _l("Latest suggestions and comments"),
     "ikm_note": _l("IKM = sum of the nine averages × 1/9 × 25 (Permenpan RB 14/2017). "
                    "A 88.31–100, B 76.61–88.30, C 65.00–76.60, D 25.00–64.99."),
     "no_answers": _l("No survey answers in this period."),
@@ -116,16 +130,16 @@ ADMIN_MESSAGES = {
 
 SURVEY_MESSAGES = {
     "title": _l("How was our service?"), "thanks": _l("Thank you! Your answers help us improve."),
-    "intro": _l("Ticket {number}. Rate each part of the service from 1 (bad) to 4 (very good)."),
-    "a1": _l("Bad"), "a2": _l("Fair"), "a3": _l("Good"), "a4": _l("Very good"),
+    "intro": _l("Ticket {number}. Rate each part of the service from 1 (not good) to 4 (very good)."),
+    "a1": _l("Not good"), "a2": _l("Not quite good"), "a3": _l("Good"), "a4": _l("Very good"),
     "comment": _l("Comments or suggestions (optional)"), "send": _l("Send"),
     "missing": _l("Please rate every part before sending."),
     "not_done": _l("The survey opens once your service has finished."),
     "already": _l("This ticket has already been rated. Thank you!"),
     "not_found": _l("Ticket not found."),
-    "e1": _l("Requirements"), "e2": _l("Procedure"), "e3": _l("Service time"),
-    "e4": _l("Cost / fee"), "e5": _l("Service product"), "e6": _l("Staff competence"),
-    "e7": _l("Staff behaviour"), "e8": _l("Facilities"), "e9": _l("Complaint handling"),
+    "e1": _l("Requirements"), "e2": _l("System, mechanism and procedure"), "e3": _l("Service time"),
+    "e4": _l("Cost / fee"), "e5": _l("Product specification of the service"), "e6": _l("Staff competence"),
+    "e7": _l("Staff behaviour"), "e8": _l("Facilities and infrastructure"), "e9": _l("Handling of complaints, suggestions and feedback"),
     "h1": _l("Were the requirements clear and reasonable?"),
     "h2": _l("Was the procedure easy?"), "h3": _l("Was the service quick enough?"),
     "h4": _l("Were the costs fair (or free)?"),

@@ -52,6 +52,8 @@ def prepare(srv, services):
     ids = [admin.post(url + "/services", json={"agency_id": agency["id"], "prefix": chr(65 + i),
                                                "name": f"Bench {i}"}).json()["id"]
            for i in range(services)]
+    # A service no counter serves issues nothing: one counter serves them all.
+    admin.post(url + "/counters", json={"agency_id": agency["id"], "number": 1, "service_ids": ids})
     token = admin.post(url + "/devices", json={"kind": "kiosk", "name": "K"}).json()["token"]
     return ids, token
 

@@ -11,6 +11,7 @@ import secrets
 
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Integer, Nested, String
+from apiflask.validators import Range
 from flask import Response
 
 from db import accounts, tickets
@@ -31,6 +32,11 @@ STAFF_ERRORS = {401: "Not logged in", 403: "Not staff of this counter's agency",
 IDEMPOTENT = ("Send an `Idempotency-Key` header (1 to 100 characters) to make a retry safe: "
               "the same key from the same caller at the same counter, within two minutes, "
               "answers as the first time and changes nothing.")
+
+FINISH_RULE = ("A ticket being served (after `start`) is finished at once. A ticket that is "
+               "only called is refused with 409 `finish_too_soon` until it has been held "
+               "`finish_min_called_s` seconds (default 10; `PUT /api/v1/settings/counter`), so a "
+               "double press of finish-and-call-next never finishes the ticket it just called. ")
 
 
 def keypad_counter_id(actor):
@@ -131,9 +137,11 @@ def pause_counter(counter_id, body):
 @requires("staff", "keypad")
 @bp.input(CallNextIn, arg_name="body")
 @bp.output(TicketOut)
-@bp.doc(summary="Call the next ticket", description=IDEMPOTENT, responses={
+@bp.doc(summary="Call the next ticket",
+        description="With `finish_current`, the held ticket is finished first under the finish "
+                    "rule: " + FINISH_RULE + IDEMPOTENT, responses={
     **STAFF_ERRORS, 204: "Nothing waits", 400: "Bad Idempotency-Key",
-    409: "counter_busy, counter_closed or request_in_progress"})
+    409: "counter_busy, counter_closed, finish_too_soon or request_in_progress"})
 @idempotent(_caller)
 def call_next(counter_id, body):
     conn, counter = _counter(counter_id)
@@ -181,8 +189,8 @@ def start(counter_id):
 @bp.post("/counters/<id:counter_id>/finish")
 @requires("staff", "keypad")
 @bp.output(TicketOut)
-@bp.doc(summary="Finish the ticket", description=IDEMPOTENT,
-        responses={**STAFF_ERRORS, 400: "Bad Idempotency-Key", 409: "no_ticket"})
+@bp.doc(summary="Finish the ticket", description=FINISH_RULE + IDEMPOTENT,
+        responses={**STAFF_ERRORS, 400: "Bad Idempotency-Key", 409: "no_ticket or finish_too_soon"})
 @idempotent(_caller)
 def finish(counter_id):
     return _run(tickets.finish, counter_id)
@@ -286,3 +294,34 @@ def keypad_token(counter_id):
     row = write(conn, _create_keypad, counter, token, current_actor().user_id)
     return {"id": row["id"], "kind": "keypad", "name": row["name"], "counter_id": counter_id,
             "token": token}
+
+
+# -- the counter rules an admin sets -------------------------------------------
+
+
+class CounterRules(Schema):
+    finish_min_called_s = Integer(
+        required=True, strict=True, validate=Range(min=0, max=600),
+        metadata={"description": "Seconds a called, not started ticket must be held before it "
+                                 "can be finished; 0 turns the guard off."})
+
+
+@bp.get("/settings/counter")
+@requires("staff")
+@bp.output(CounterRules)
+@bp.doc(summary="The counter rules: how long a called ticket is held before it can be finished",
+        responses={401: "Not logged in", 403: "Not staff"})
+def get_counter_rules():
+    return {"finish_min_called_s": tickets.finish_min_called_s(get_db())}
+
+
+@bp.put("/settings/counter")
+@requires("admin")
+@bp.input(CounterRules, arg_name="body")
+@bp.output(CounterRules)
+@bp.doc(summary="Change the counter rules", responses={401: "Not logged in", 403: "Not an admin"})
+def put_counter_rules(body):
+    conn = get_db()
+    accounts.set_setting(conn, "finish_rules", {"min_called_s": body["finish_min_called_s"]},
+                         actor_id=current_actor().user_id)
+    return {"finish_min_called_s": tickets.finish_min_called_s(conn)}

@@ -55,6 +55,7 @@ CONSOLE_MESSAGES = {
     "ns_wait": _l("No-show possible in {s} s."),
     "ns_needs_called": _l("Only a called ticket can be marked no-show."),
     "hint_busy": _l("Finish the current ticket first (F4), or press F6."),
+    "finish_wait": _l("Finish (F4) possible in {s} s, or press F3 first."),
     "hint_no_ticket": _l("There is no ticket at the counter."),
     "hint_not_called": _l("This ticket is already being served."),
     "hint_paused": _l("The counter is paused: press F9 to resume."),
@@ -89,6 +90,9 @@ CONSOLE_MESSAGES = {
     "err_no_ticket": _l("There is no ticket at the counter."),
     "err_invalid_transition": _l("That is not possible for this ticket right now."),
     "err_too_early": _l("Too early for a no-show: call again and wait a little."),
+    "err_finish_too_soon": _l("Not finished: this ticket was only just called. Press F3 when "
+                              "the citizen arrives, then F4."),
+    "err_no_counter": _l("No counter serves that service, so nobody could call the ticket there."),
     "err_request_in_progress": _l("The previous request is still being processed."),
     "err_not_authenticated": _l("Your session has ended. Log in again."),
     "err_forbidden": _l("You may not operate this counter."),
@@ -155,6 +159,7 @@ def console(counter_id):
                       "agency_id": s["agency_id"]} for s in services],
         "user": _user_config(actor),
         "no_show_rules": console_no_show_rules(conn),
+        "finish_min_called_s": tickets.finish_min_called_s(conn),
         "server_ms": int(clock().ts() * 1000),
         "pause_reasons": [{"key": k, "value": v} for k, v, _ in PAUSE_REASONS],
     }

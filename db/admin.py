@@ -357,6 +357,8 @@ def board(conn, clock, agency_id=None):
     served = {r[0]: r[1] for r in conn.execute(
         "SELECT service_id, count(*) FROM tickets WHERE service_day = ? AND status = 'done' "
         "GROUP BY service_id", (day,))}
+    counters_of = dict(conn.execute(
+        "SELECT service_id, count(*) FROM counter_services GROUP BY service_id").fetchall())
     where, params = ("WHERE s.agency_id = ?", (agency_id,)) if agency_id is not None else ("", ())
     services = []
     for s in conn.execute(
@@ -374,6 +376,7 @@ def board(conn, clock, agency_id=None):
             "oldest_queued_at": clock.iso(oldest), "target_wait_min": s["target_wait_min"],
             "late": oldest is not None and longest > s["target_wait_min"] * 60,
             "served_today": served.get(s["id"], 0),
+            "counter_count": counters_of.get(s["id"], 0),  # 0: nobody can call its tickets
         })
     cwhere = "WHERE c.agency_id = ?" if agency_id is not None else ""
     counters = [{

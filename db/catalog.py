@@ -128,6 +128,14 @@ def service_open(service, local_now, holiday=False):
     return True, None, ""
 
 
+def hours_on(service, local_now):
+    """[opens, closes] of a service on that local day (either may be None: no limit), or None
+    when it is not served that weekday."""
+    if service["hours"]:
+        return json.loads(service["hours"]).get(str(local_now.isoweekday())) or None
+    return [service["opens_at"], service["closes_at"]]
+
+
 def service_dict(conn, clock, row, waiting=None, issued_today=None, booked=None):
     """A service as the API shows it, with today's live figures.
 
@@ -148,9 +156,20 @@ def service_dict(conn, clock, row, waiting=None, issued_today=None, booked=None)
         issued_today = seq[0] if seq else 0
     if booked is None:
         booked = bookings.live_bookings_left(conn, clock, row["id"], day, now)
-    is_open, reason, _ = service_open(row, clock.local(now), is_holiday(conn, day))
+    local = clock.local(now)
+    is_open, reason, _ = service_open(row, local, is_holiday(conn, day))
     quota = row["daily_quota"]
     quota_left = None if quota is None else max(0, quota - issued_today - booked)
+    counters = tickets.counter_count(conn, row["id"])
+    if not is_open:
+        closed_reason = reason
+    elif quota_left == 0:
+        closed_reason = "quota_exhausted"
+    elif not counters:
+        closed_reason = "no_counter"  # nobody could call its tickets: nothing is offered
+    else:
+        closed_reason = None
+    competing, estimate = tickets.wait_parts(conn, row, day, now=now)
     return {
         "id": row["id"],
         "agency_id": row["agency_id"],
@@ -161,14 +180,17 @@ def service_dict(conn, clock, row, waiting=None, issued_today=None, booked=None)
         "opens_at": row["opens_at"],
         "closes_at": row["closes_at"],
         "target_wait_min": row["target_wait_min"],
-        "is_open": is_open and quota_left != 0,
-        "closed_reason": reason if not is_open else ("quota_exhausted" if quota_left == 0 else None),
+        "today_hours": hours_on(row, local),
+        "is_open": closed_reason is None,
+        "closed_reason": closed_reason,
         "waiting": waiting,
+        "waiting_other_services": max(0, competing - waiting),
         "issued_today": issued_today,
         "booked_today": booked,
         "quota_left": quota_left,
-        "estimated_wait_s": tickets.estimate_wait_s(conn, row, day, now=now),
+        "estimated_wait_s": estimate,
         "open_counters": tickets.open_counters_for(conn, row["id"]),
+        "counter_count": counters,
     }
 
 

@@ -121,15 +121,25 @@ def open_counters_for(conn, service_id):
     ).fetchone()[0]
 
 
-def estimate_wait_s(conn, service, day, row=None, now=None):
-    """Estimated wait of a waiting ticket (`row`), or of one taken now (no row).
+def counter_count(conn, service_id):
+    """How many counters (open or not) serve a service; 0 means nobody can call its tickets."""
+    return conn.execute("SELECT count(*) FROM counter_services WHERE service_id = ?",
+                        (service_id,)).fetchone()[0]
+
+
+def wait_parts(conn, service, day, row=None, now=None):
+    """(competing ahead, estimated wait in s) of a waiting ticket (`row`), or of one taken now.
 
     (competing ahead + busy counters / 2) / open counters (at least one) x median service time,
     where "competing ahead" counts the waiting tickets of every service sharing a counter
     with this one that call-next would take first (a counter serving KTP and KK works
-    through both lines), plus the bookings not yet checked in whose slot comes before the
-    estimated call: they will go first when they arrive. See docs/architecture.md.
+    through both lines); the estimate also counts the bookings not yet checked in whose slot
+    comes before the estimated call: they will go first when they arrive. The estimate is
+    None when no counter serves the service: nobody will call it, and no figure would be
+    true. See docs/architecture.md.
     """
+    if not counter_count(conn, service["id"]):
+        return 0, None
     sharing = sharing_services(conn, service["id"])
     marks = ",".join("?" * len(sharing))
     if now is None:
@@ -171,7 +181,7 @@ def estimate_wait_s(conn, service, day, row=None, now=None):
     ahead = ahead_at(now)
     cls = 2 if row is None else order_key(row, now)[0]
     if cls < 2:  # priority, or a booking whose slot has started: only those ahead count
-        return int(round(wait(ahead)))
+        return ahead, int(round(wait(ahead)))
     # Booked citizens due before this one's call go first when they come: count those
     # whose slot starts before the estimated call, until the count settles.
     due = 0
@@ -187,7 +197,13 @@ def estimate_wait_s(conn, service, day, row=None, now=None):
         at_slot = (row["slot_ts"] - now) + wait(ahead_at(row["slot_ts"])
                                                + booked_before(row["slot_ts"], strictly=True))
         estimate = min(estimate, at_slot)
-    return int(round(estimate))
+    return ahead, int(round(estimate))
+
+
+def estimate_wait_s(conn, service, day, row=None, now=None):
+    """Estimated wait of a waiting ticket (`row`), or of one taken now (no row); None when
+    no counter serves the service. See wait_parts."""
+    return wait_parts(conn, service, day, row, now)[1]
 
 
 def ticket_dict(conn, clock, row, service=None, ahead=None):
@@ -196,14 +212,17 @@ def ticket_dict(conn, clock, row, service=None, ahead=None):
     Callers that already know the ticket's service row or its place in line
     pass them in, to save the queries.
     """
-    estimate = 0
+    estimate, others = 0, 0
     now = clock.ts()
     if row["status"] == "waiting":
         if ahead is None:
             ahead = _ahead(conn, row, now)
         if service is None:
             service = catalog.get_service(conn, row["service_id"])
-        estimate = estimate_wait_s(conn, service, row["service_day"], row, now)
+        competing, estimate = wait_parts(conn, service, row["service_day"], row, now)
+        # The estimate counts everyone the ticket's counters call first; `ahead` only its own
+        # service's line. The difference is said to the citizen, so both figures agree.
+        others = max(0, competing - ahead)
     else:
         ahead = 0
     booking = _booking_of(conn, clock, row)
@@ -222,6 +241,7 @@ def ticket_dict(conn, clock, row, service=None, ahead=None):
         "counter_id": row["counter_id"],
         "call_count": row["call_count"],
         "ahead": ahead,
+        "ahead_other_services": others,
         "estimated_wait_s": estimate,
         "print_status": row["print_status"],
         "service_day": row["service_day"],

@@ -5,6 +5,7 @@ comment. Per element NRR = the average answer; IKM = sum(NRR) x 1/9 x 25,
 on a 25-100 scale, read as a band A-D.
 """
 
+import math
 import time
 
 from db.catalog import get_service
@@ -14,14 +15,14 @@ from db.errors import Conflict, Invalid, NotFound
 # (column, Indonesian name, English name): the nine elements, in the regulation's order.
 ELEMENTS = [
     ("u1", "Persyaratan", "Requirements"),
-    ("u2", "Sistem, mekanisme, dan prosedur", "Procedure"),
+    ("u2", "Sistem, mekanisme, dan prosedur", "System, mechanism and procedure"),
     ("u3", "Waktu pelayanan", "Service time"),
     ("u4", "Biaya/tarif", "Cost/fee"),
-    ("u5", "Produk spesifikasi jenis pelayanan", "Service product"),
+    ("u5", "Produk spesifikasi jenis pelayanan", "Product specification of the service"),
     ("u6", "Kompetensi pelaksana", "Staff competence"),
     ("u7", "Perilaku pelaksana", "Staff behaviour"),
-    ("u8", "Sarana dan prasarana", "Facilities"),
-    ("u9", "Penanganan pengaduan, saran dan masukan", "Complaint handling"),
+    ("u8", "Sarana dan prasarana", "Facilities and infrastructure"),
+    ("u9", "Penanganan pengaduan, saran dan masukan", "Handling of complaints, suggestions and feedback"),
 ]
 KEYS = [k for k, _, _ in ELEMENTS]
 MAX_COMMENT = 1000
@@ -95,13 +96,38 @@ def submit(conn, code, answers, *, comment=None, source="tracking", now=None):
     return write(conn, _submit, code, answers, comment, source, now or time.time())
 
 
-def _summary(count, sums):
+def min_sample(population):
+    """The smallest sample for a population, by the Krejcie & Morgan table that Permenpan RB
+    14/2017's guide uses (95 % confidence, 5 % error, P = 0.5): 100 served -> 80, 1000 -> 278."""
+    if population <= 0:
+        return 0
+    x2, p, d = 3.841, 0.5, 0.05
+    return math.ceil(x2 * population * p * (1 - p) / (d * d * (population - 1) + x2 * p * (1 - p)))
+
+
+def _summary(count, sums, population=0):
+    # The citizens served in the range are the survey's population; fewer respondents than
+    # the minimum sample make the IKM a small-sample figure, and the page says so.
+    population = max(population, count)
+    sample = {"population": population, "min_sample": min_sample(population),
+              "small_sample": count < min_sample(population)}
     if not count:
-        return {"respondents": 0, "nrr": dict.fromkeys(KEYS), "ikm": None, "band": None}
+        return {"respondents": 0, "nrr": dict.fromkeys(KEYS), "ikm": None, "band": None, **sample}
     nrr = [s / count for s in sums]
     value = ikm(nrr)  # from the exact averages; the NRR shown are rounded
     return {"respondents": count, "nrr": {k: round(n, 3) for k, n in zip(KEYS, nrr)},
-            "ikm": value, "band": band(value)}
+            "ikm": value, "band": band(value), **sample}
+
+
+def _served_total(conn, day_from, day_to, agency_id):
+    """Citizens served in the range (of one agency): the whole survey's population."""
+    sql = ("SELECT count(*) FROM tickets t JOIN services s ON s.id = t.service_id "
+           "WHERE t.status = 'done' AND t.service_day BETWEEN ? AND ?")
+    params = [day_from, day_to]
+    if agency_id is not None:
+        sql += " AND s.agency_id = ?"
+        params.append(agency_id)
+    return conn.execute(sql, params).fetchone()[0]
 
 
 def report(conn, day_from, day_to, agency_id=None):
@@ -115,6 +141,9 @@ def report(conn, day_from, day_to, agency_id=None):
     rows = conn.execute(
         f"""SELECT r.agency_id, r.service_id, count(*), {sums} FROM survey_responses r
             WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2""", params).fetchall()
+    served = dict(conn.execute(
+        "SELECT service_id, count(*) FROM tickets WHERE status = 'done' "
+        "AND service_day BETWEEN ? AND ? GROUP BY service_id", (day_from, day_to)).fetchall())
     names = {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
         "SELECT s.id, s.prefix || ' ' || s.name, a.name, a.id FROM services s "
         "JOIN agencies a ON a.id = s.agency_id")}
@@ -125,7 +154,7 @@ def report(conn, day_from, day_to, agency_id=None):
         count, element_sums = r[2], list(r[3:12])
         name = names.get(r[1], (str(r[1]), "", r[0]))
         services.append({"service_id": r[1], "agency_id": r[0], "label": name[0],
-                         **_summary(count, element_sums)})
+                         **_summary(count, element_sums, served.get(r[1], 0))})
         agg = agencies.setdefault(r[0], {"label": name[1], "count": 0, "sums": [0] * 9})
         agg["count"] += count
         agg["sums"] = [a + b for a, b in zip(agg["sums"], element_sums)]
@@ -135,9 +164,11 @@ def report(conn, day_from, day_to, agency_id=None):
         "from": day_from, "to": day_to,
         "elements": [{"key": k, "name_id": i, "name_en": e} for k, i, e in ELEMENTS],
         "services": services,
-        "agencies": [{"agency_id": aid, "label": a["label"], **_summary(a["count"], a["sums"])}
+        "agencies": [{"agency_id": aid, "label": a["label"],
+                      **_summary(a["count"], a["sums"], _served_total(conn, day_from, day_to, aid))}
                      for aid, a in agencies.items()],
-        "total": {"label": "MPP", **_summary(total[0], total[1])},
+        "total": {"label": "MPP", **_summary(total[0], total[1], _served_total(
+            conn, day_from, day_to, agency_id))},
         "comments": [
             {"service_id": c[0], "comment": c[1], "day": c[2]} for c in conn.execute(
                 f"""SELECT r.service_id, r.comment, r.service_day FROM survey_responses r

@@ -37,10 +37,10 @@ class Change:
 
 
 # Reading the queue lives in db/queue.py; these names are part of this module's API too.
-from db.queue import (_row, counter_dict, estimate_wait_s, get_ticket,  # noqa: E402,F401
-                      get_ticket_by_code, list_counters, open_counters_for, recent_calls,
-                      service_time_s, sharing_services, ticket_dict, waiting_count, waiting_counts,
-                      waiting_list)
+from db.queue import (_row, counter_count, counter_dict, estimate_wait_s,  # noqa: E402,F401
+                      get_ticket, get_ticket_by_code, list_counters, open_counters_for, recent_calls,
+                      service_time_s, sharing_services, ticket_dict, wait_parts, waiting_count,
+                      waiting_counts, waiting_list)
 
 # -- webhooks --------------------------------------------------------------------
 
@@ -156,6 +156,9 @@ def _issue(conn, clock, service_id, priority_kind, device_id, user_id, idempoten
     if priority_kind is not None and priority_kind not in PRIORITY_KINDS:
         raise Invalid("invalid_priority", "Unknown priority kind.",
                       {"priority": f"One of: {', '.join(PRIORITY_KINDS)}."})
+    if not counter_count(conn, service_id):
+        raise Conflict("no_counter", f"No counter serves {service['name']}, so nobody could "
+                                     "call its tickets; add it to a counter first.")
     seq = next_seq(conn, service_id, day)
     quota = service["daily_quota"]
     # The day's bookings not yet checked in hold their seats out of the quota; checked-in
@@ -303,8 +306,41 @@ def _take(conn, clock, counter, ticket_id, user_id, now):
     return row
 
 
+# A called ticket (not started) may be finished only this long after its call: a double
+# press of "finish and call next" must not finish the ticket it has just called.
+# The setting `finish_rules` {"min_called_s": N} changes it; 0 turns the guard off.
+DEFAULT_FINISH_MIN_CALLED_S = 10
+
+
+def finish_min_called_s(conn):
+    """Seconds a called (not yet started) ticket must be held before it can be finished."""
+    row = conn.execute("SELECT value FROM settings WHERE key = 'finish_rules'").fetchone()
+    try:
+        value = json.loads(row[0]).get("min_called_s") if row else None
+        return max(0, int(value)) if value is not None else DEFAULT_FINISH_MIN_CALLED_S
+    except (TypeError, ValueError, AttributeError):
+        return DEFAULT_FINISH_MIN_CALLED_S
+
+
+def _finish_guard(conn, row, now):
+    """Refuse to finish a ticket that is only called, within the guard time of its call.
+
+    A ticket being served (after start) can always be finished at once.
+    """
+    if row["status"] != "called" or row["called_ts"] is None:
+        return
+    hold = finish_min_called_s(conn)
+    if now - row["called_ts"] < hold:
+        raise Conflict(
+            "finish_too_soon",
+            f"Ticket {row['number']} was called {int(now - row['called_ts'])} s ago and is not "
+            f"being served: start serving it first, or finish it after {hold} s.",
+        )
+
+
 def _finish_held(conn, clock, counter, user_id, now):
     row = _held_ticket(conn, counter, ("called", "serving"))
+    _finish_guard(conn, row, now)
     done = conn.execute(
         """UPDATE tickets SET status = 'done', finished_ts = ?,
                started_ts = coalesce(started_ts, ?) WHERE id = ? RETURNING *""",
@@ -500,6 +536,9 @@ def _transfer(conn, clock, counter_id, service_id, position, user_id):
     target = catalog.get_service(conn, service_id)
     if not target["active"]:
         raise Conflict("service_inactive", f"The service {target['name']} is not active.")
+    if not counter_count(conn, service_id):
+        raise Conflict("no_counter", f"No counter serves {target['name']}; the ticket would "
+                                     "never be called there.")
     now = clock.ts()
     if position == "first":
         head = conn.execute(

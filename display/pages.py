@@ -18,7 +18,7 @@ CLIP_FILE_RE = re.compile(r"^[a-z0-9_]{1,40}\.(wav|mp3|ogg)$")
 YEAR_S = 365 * 24 * 3600
 
 MESSAGES = {
-    "now_calling": _l("Now calling"),
+    "now_calling": _l("Queue number"),
     "go_to": _l("please go to"),
     "kind_loket": _l("Counter"),
     "kind_meja": _l("Desk"),

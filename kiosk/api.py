@@ -47,7 +47,7 @@ def _issue_limit():
                 "safe: the same key from the same kiosk returns the ticket issued the first time.",
     responses={401: "Not authenticated",
                403: "Not a kiosk or staff, or a service of an agency this kiosk is not limited to",
-               404: "Unknown service", 409: "service_closed or quota_exhausted",
+               404: "Unknown service", 409: "service_closed, quota_exhausted or no_counter",
                429: "too_many_tickets: the kiosk's per-minute limit (MPP_KIOSK_ISSUES_PER_MINUTE)"},
 )
 def issue_ticket(body):

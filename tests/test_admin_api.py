@@ -129,6 +129,7 @@ def test_survey_api_and_page_states(api, clock):
     assert "setelah" in anonymous.get(f"/survey/{code}").get_data(as_text=True)
     tickets.open_counter(conn, clock, api.c2)
     tickets.call_next(conn, clock, api.c2)
+    tickets.start(conn, clock, api.c2)
     tickets.finish(conn, clock, api.c2)
     assert anonymous.post(f"/api/v1/tickets/{code}/survey", json={**answers, "u9": 0}).status_code == 400
     assert anonymous.post(f"/api/v1/tickets/{code}/survey", json=answers).status_code == 201

@@ -81,8 +81,9 @@ def test_a_new_service_set_up_in_the_pages_appears_live_on_the_kiosk(demo_server
     form.get_by_role("button", name="Simpan").click()
     expect(admin.locator(".a-table")).to_contain_text("Legalisir Buku Nikah")
 
-    # The kiosk shows the new service without a reload.
+    # The kiosk shows the new service without a reload; no counter serves it yet: not offered.
     expect(kiosk.locator('.k-service[data-prefix="T"]')).to_contain_text("Legalisir Buku Nikah")
+    expect(kiosk.locator('.k-service[data-prefix="T"]')).to_contain_text("Belum ada loket")
 
     form = new_item(admin, url, "counters", "+ Loket baru")
     form.locator("#f-agency_id").select_option(label="KEMENAG — Kementerian Agama")
@@ -91,6 +92,7 @@ def test_a_new_service_set_up_in_the_pages_appears_live_on_the_kiosk(demo_server
     form.get_by_role("button", name="Simpan").click()
     expect(admin.locator(".a-table")).to_contain_text("Loket 22")
 
+    expect(kiosk.locator('button.k-service[data-prefix="T"]')).to_be_visible()  # offered, live
     kiosk.locator('.k-service[data-prefix="T"]').tap()
     kiosk.locator("#take-normal").tap()
     expect(kiosk.locator("#ticket-number")).to_have_text("T001")
@@ -101,6 +103,7 @@ def test_a_new_service_set_up_in_the_pages_appears_live_on_the_kiosk(demo_server
     counter = [c for c in s.get(url + "/api/v1/counters").json() if c["number"] == 22][0]
     s.post(f"{url}/api/v1/counters/{counter['id']}/open")
     code = s.post(f"{url}/api/v1/counters/{counter['id']}/call-next").json()["code"]
+    s.post(f"{url}/api/v1/counters/{counter['id']}/start")
     s.post(f"{url}/api/v1/counters/{counter['id']}/finish")
 
     phone = page_at("phone")

@@ -97,6 +97,7 @@ def test_ikm_of_fixed_answers_and_band_edges(world, conn, clock):
     for _ in ANSWERS:
         codes.append(tickets.issue(conn, clock, world.ktp).ticket["code"])
         tickets.call_next(conn, clock, world.c2)
+        tickets.start(conn, clock, world.c2)
         tickets.finish(conn, clock, world.c2)
     for code, answers in zip(codes, ANSWERS):
         survey.submit(conn, code, dict(zip(survey.KEYS, answers)), comment="Cepat")
@@ -124,6 +125,7 @@ def test_survey_only_once_and_only_when_done(world, conn, clock):
         survey.submit(conn, code, good)
     tickets.open_counter(conn, clock, world.c2)
     tickets.call_next(conn, clock, world.c2)
+    tickets.start(conn, clock, world.c2)
     tickets.finish(conn, clock, world.c2)
     with pytest.raises(Invalid):
         survey.submit(conn, code, {**good, "u3": 5})

@@ -69,12 +69,13 @@ ENDPOINTS = [
 
 
 def _arrange(api):
-    """Counter 1 open and free with one waiting ticket; counter 2 holding a called ticket."""
+    """Counter 1 open and free with one waiting ticket; counter 2 holding a ticket called 10 s ago."""
     admin = Caller(api, "admin")
     admin.request("POST", f"/api/v1/counters/{api.c1}/open")
     admin.request("POST", f"/api/v1/counters/{api.c2}/open")
     admin.request("POST", "/api/v1/tickets", json={"service_id": api.ktp})
     assert admin.request("POST", f"/api/v1/counters/{api.c2}/call-next").status_code == 200
+    api.clock.advance(10)  # held past the finish guard (db/tickets.py)
     api.waiting_id = admin.request("POST", "/api/v1/tickets", json={"service_id": api.ktp}).json["id"]
 
 

@@ -7,7 +7,7 @@ right.
 
 import multiprocessing as mp
 
-from db import catalog, tickets
+from db import accounts, catalog, tickets
 from db.clock import Clock
 from db.connection import connect
 
@@ -50,6 +50,7 @@ def _run(target, args_list):
 def test_four_processes_issue_2000_numbers_without_gap_or_repeat(db_path, conn):
     agency = catalog.create_agency(conn, "X", "X")["id"]
     service = catalog.create_service(conn, Clock(), agency, "A", "A")["id"]
+    catalog.create_counter(conn, Clock(), agency, 1, [service])
     results = _run(_issue_many, [(str(db_path), service, 500)] * 4)
     numbers = [n for chunk in results for n in chunk]
     assert len(numbers) == 2000
@@ -64,6 +65,8 @@ def test_six_processes_call_one_queue_of_1000_each_ticket_once(db_path, conn):
     agency = catalog.create_agency(conn, "X", "X")["id"]
     service = catalog.create_service(conn, clock, agency, "A", "A")["id"]
     counters = [catalog.create_counter(conn, clock, agency, n, [service])["id"] for n in range(1, 7)]
+    # Counters drain the line as fast as they can: no citizen walks up, so no finish guard.
+    accounts.set_setting(conn, "finish_rules", {"min_called_s": 0})
     for _ in range(1000):
         tickets.issue(conn, clock, service)
     for c in counters:

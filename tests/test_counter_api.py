@@ -43,6 +43,7 @@ def officer(api):
 def test_call_next_retried_with_its_key_calls_once(api, officer, finish_current):
     _issue(api, officer, 3)
     first = officer.post(f"/api/v1/counters/{api.c1}/call-next").json
+    officer.post(f"/api/v1/counters/{api.c1}/start")  # served: finish_current may finish it at once
     url = f"/api/v1/counters/{api.c1}/call-next"
     headers = {"Idempotency-Key": "press-1"}
     a = officer.post(url, json={"finish_current": finish_current}, headers=headers)
@@ -157,6 +158,7 @@ def test_keypad_operates_only_its_own_counter(api, officer):
     r = client.post(f"/api/v1/counters/{api.c1}/call-next", json={}, headers=keypad)
     assert r.status_code == 200 and r.json["number"] == "A001"
     assert client.post(f"/api/v1/counters/{api.c1}/recall", headers=keypad).json["call_count"] == 2
+    assert client.post(f"/api/v1/counters/{api.c1}/start", headers=keypad).json["status"] == "serving"
     assert client.post(f"/api/v1/counters/{api.c1}/finish", headers=keypad).json["status"] == "done"
     # The officer who opened the counter is credited with what the keypad did.
     assert officer.get(f"/api/v1/counters/{api.c1}/stats").json["me"]["served"] == 1

@@ -81,6 +81,11 @@ def test_bytes_in_the_counter_calls(demo_server, keypad):
     time.sleep(0.35)  # past the debounce of call-next
     line.press(b"1")
     assert line.answer() == "ERR counter_busy"
+    line.press(b"3")                      # only called 0.4 s ago: the finish guard says no
+    assert line.answer() == "ERR finish_too_soon"
+    line.press(b"4")                      # start serving; now finish works at once
+    assert line.answer() == "OK A001"
+    time.sleep(0.35)  # past the debounce of finish
     line.press(b"3")
     assert line.answer() == "OK A001"
     ticket = officer.get(url + "/counters/1").json()["ticket"]
@@ -96,6 +101,8 @@ def test_a_bouncing_button_calls_once(demo_server, keypad):
         kiosk.post(url + "/tickets", json={"service_id": 1})
     wait_listening(proc)
     line.press(b"NNN")  # three contacts within a few milliseconds
+    assert line.answer() == "OK A001"
+    line.press(b"S")
     assert line.answer() == "OK A001"
     line.press(b"F")
     assert line.answer() == "OK A001"

@@ -33,6 +33,9 @@ def test_two_officers_pressing_call_next_together_never_share_a_ticket(mpp, page
     for _ in range(rounds):
         for page in (one, two):
             if page.evaluate("!!(Console.S.counter.ticket)"):
+                page.keyboard.press("F3")     # the citizen arrives; then finish
+                page.wait_for_function("Console.S.counter.ticket.status === 'serving' "
+                                       "&& !document.body.classList.contains('busy')")
                 page.keyboard.press("F4")
                 wait_shown(page, None)
         # Both buttons pressed at the same instant (both pages share the browser's clock).

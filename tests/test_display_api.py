@@ -279,4 +279,4 @@ def test_the_page_loads_only_from_this_server(api):
     for ref in re.findall(r'(?:src|href)="([^"]+)"', html):
         assert ref.startswith("/"), ref
     english = api.app.test_client().get("/display?lang=en").get_data(as_text=True)
-    assert "Now calling" in english and "Turn on sound" in english
+    assert "Queue number" in english and "Turn on sound" in english

@@ -43,6 +43,7 @@ def issue(srv, admin, n, service_id=KTP):
 
 
 def call_next(srv, admin, counter_id=COUNTER):
+    admin.post(srv.url + f"/api/v1/counters/{counter_id}/start")  # served: finished at once
     r = admin.post(srv.url + f"/api/v1/counters/{counter_id}/call-next", json={"finish_current": True})
     assert r.status_code == 200, r.text
     return r.json()["number"]

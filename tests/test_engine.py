@@ -64,6 +64,7 @@ def test_call_next_takes_priority_then_earliest(world):
     for _ in range(3):
         t = tickets.call_next(world.conn, world.clock, world.c1).ticket
         order.append(t["number"])
+        tickets.start(world.conn, world.clock, world.c1)
         tickets.finish(world.conn, world.clock, world.c1)
     assert order == [a2["number"], a1["number"], b1["number"]]
 
@@ -138,6 +139,7 @@ def test_transfer_keeps_number_and_takes_its_place(world, position, expected):
     issue(world, world.kk)
     opened(world, world.c2)
     tickets.call_next(world.conn, world.clock, world.c2)
+    tickets.start(world.conn, world.clock, world.c2)
     tickets.finish(world.conn, world.clock, world.c2)
     tickets.call_next(world.conn, world.clock, world.c2)  # A002
     world.clock.advance(5)
@@ -169,6 +171,7 @@ def test_close_frees_counter_only_when_empty(world):
     with pytest.raises(Conflict) as e:
         tickets.close_counter(world.conn, world.clock, world.c1)
     assert e.value.code == "counter_busy"
+    tickets.start(world.conn, world.clock, world.c1)
     tickets.finish(world.conn, world.clock, world.c1)
     assert tickets.close_counter(world.conn, world.clock, world.c1).counter["state"] == "closed"
 
@@ -181,6 +184,7 @@ def test_finish_current_and_call_next_in_one_step(world):
     with pytest.raises(Conflict) as e:
         tickets.call_next(world.conn, world.clock, world.c1)
     assert e.value.code == "counter_busy"
+    tickets.start(world.conn, world.clock, world.c1)
     ch = tickets.call_next(world.conn, world.clock, world.c1, finish_current=True)
     assert ch.ticket["number"] == "A002"
     assert [t["status"] for t in ch.tickets] == ["done"]
@@ -221,7 +225,7 @@ def _arrange(world, state):
     if state in ("called", "serving", "done"):
         issue(world)
         tickets.call_next(world.conn, world.clock, world.c1)
-    if state == "serving":
+    if state in ("serving", "done"):
         tickets.start(world.conn, world.clock, world.c1)
     if state == "done":
         world.done_id = tickets.finish(world.conn, world.clock, world.c1).ticket["id"]
@@ -243,6 +247,7 @@ def test_illegal_transition_is_refused_and_changes_nothing(world, name, state, a
 
 def test_quota_runs_out_without_a_gap(world, conn, clock):
     svc = catalog.create_service(conn, clock, world.dukcapil, "Q", "Kuota", daily_quota=2)["id"]
+    catalog.create_counter(conn, clock, world.dukcapil, 9, [svc])
     assert [issue(world, svc)["number"] for _ in range(2)] == ["Q001", "Q002"]
     with pytest.raises(Conflict) as e:
         issue(world, svc)
@@ -260,6 +265,7 @@ def test_quota_runs_out_without_a_gap(world, conn, clock):
 def test_service_hours_in_the_mpps_zone(world, conn, clock, opens, closes, hour, is_open):
     svc = catalog.create_service(conn, clock, world.dukcapil, "H", "Jam", opens_at=opens,
                                  closes_at=closes)["id"]
+    catalog.create_counter(conn, clock, world.dukcapil, 9, [svc])
     clock.set(clock.local().replace(hour=hour, minute=0))
     if is_open:
         assert issue(world, svc)["status"] == "waiting"

@@ -98,6 +98,7 @@ def test_tracking_page_hears_its_own_ticket(api):
     officer.post(f"/api/v1/counters/{api.c1}/call", json={"ticket_id": other["id"]})
     # Tracking pages also hear their own service's queue move (to refresh their place).
     assert [e for e in events(phone) if e["name"] != "queue_changed"] == []
+    officer.post(f"/api/v1/counters/{api.c1}/start")
     officer.post(f"/api/v1/counters/{api.c1}/finish")
     officer.post(f"/api/v1/counters/{api.c1}/call-next")
     got = [e for e in events(phone) if e["name"] != "queue_changed"]

@@ -142,6 +142,9 @@ def test_closed_service_cannot_be_taken_and_quota_runs_out_live(mpp, page_at):
     quota = mpp.admin.post(mpp.url + "/api/v1/services", json={
         "agency_id": agency, "prefix": "Q", "name": "Surat Pindah", "daily_quota": 1})
     assert quota.status_code == 201, quota.text
+    served = mpp.admin.post(mpp.url + "/api/v1/counters", json={
+        "agency_id": agency, "number": 30, "service_ids": [closed.json()["id"], quota.json()["id"]]})
+    assert served.status_code == 201, served.text  # a service no counter serves is never offered
 
     page = open_kiosk(page_at, mpp)
     dukcapil(page)

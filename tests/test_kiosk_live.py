@@ -62,6 +62,7 @@ def test_tracking_page_follows_the_ticket_to_the_counter(mpp, page_at):
     assert first.json()["number"] == "F001"
     # Someone else was called: place in line moves up live (through track:<service>).
     expect(phone.locator("#ahead")).to_have_text("Anda berikutnya")
+    mpp.admin.post(f"{mpp.url}/api/v1/counters/{counter['id']}/start")
     second = mpp.admin.post(f"{mpp.url}/api/v1/counters/{counter['id']}/call-next",
                             json={"finish_current": True})
     assert second.json()["number"] == "F002"

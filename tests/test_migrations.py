@@ -31,7 +31,8 @@ def test_database_from_migration_1_upgrades_with_data_kept(db_path, clock):
     assert "hours" in columns
     assert conn.execute("SELECT requirements FROM services WHERE id = 1").fetchone()[0] == "KK asli"
     assert tickets.get_ticket_by_code(conn, clock, "c1")["number"] == "A001"
-    # The upgraded database works: the day's sequence continues.
+    # The upgraded database works: the day's sequence continues (at a counter serving it).
+    catalog.create_counter(conn, clock, 1, 1, [1])
     assert tickets.issue(conn, clock, 1).ticket["number"] == "A002"
     assert catalog.list_services(conn, clock)[0]["waiting"] == 2
 

@@ -41,6 +41,7 @@ def test_the_first_write_of_a_day_rolls_over_by_itself(conn):
     clock = FixedClock("Asia/Jayapura", datetime(2026, 11, 24, 14, 0, tzinfo=ZoneInfo("Asia/Jayapura")).timestamp())
     agency = catalog.create_agency(conn, "D", "Dukcapil")["id"]
     svc = catalog.create_service(conn, clock, agency, "A", "KTP")["id"]
+    catalog.create_counter(conn, clock, agency, 1, [svc])
     tickets.issue(conn, clock, svc)
     clock.advance(24 * 3600)
     # No explicit roll-over: issuing on the new day does it in the same transaction.
@@ -67,6 +68,7 @@ def test_a_restart_on_the_same_file_continues_the_day(db_path, clock):
     migrations.migrate(first)
     agency = catalog.create_agency(first, "D", "Dukcapil")["id"]
     svc = catalog.create_service(first, clock, agency, "A", "KTP")["id"]
+    catalog.create_counter(first, clock, agency, 1, [svc])
     tickets.issue(first, clock, svc)
     tickets.issue(first, clock, svc)
     first.close()

@@ -68,6 +68,7 @@ def test_kiosk_issues_counter_calls_display_hears_it_and_survives_a_restart(tmp_
         assert snap["counters"][0]["state"] == "open"
         assert snap["recent_calls"][0]["number"] == "A001"
         # The session cookie still works: the key was kept beside the database.
+        admin.post(url + f"/counters/{counter['id']}/start")
         assert admin.post(url + f"/counters/{counter['id']}/finish").json()["status"] == "done"
         assert kiosk.post(url + "/tickets", json={"service_id": service["id"]}).json()["number"] == "A004"
         nxt = admin.post(url + f"/counters/{counter['id']}/call-next").json()

@@ -16,6 +16,7 @@ from db.writer import Writer, _Job
 def setup(conn, clock, db_path):
     agency = catalog.create_agency(conn, "D", "Dukcapil")["id"]
     service = catalog.create_service(conn, clock, agency, "A", "KTP", daily_quota=50)["id"]
+    catalog.create_counter(conn, clock, agency, 1, [service])
     return Writer(db_path), service
 
 

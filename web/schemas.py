@@ -45,10 +45,12 @@ class AgencyIn(In):
 
 
 class TimeOfDay(String):
-    """'08:00' (or '08:00:00'), kept as 'HH:MM'."""
+    """'08:00', '08.00' (as Indonesia writes it) or '08:00:00', kept as 'HH:MM' (24-hour)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) == 5 and text[2] == ".":
+            text = text[:2] + ":" + text[3:]
         parts = text.split(":")
         if len(parts) == 3 and parts[2].isdigit() and len(parts[2]) == 2:
             parts = parts[:2]
@@ -76,7 +78,7 @@ class UsbId(Raw):
         return value
 
 
-HHMM = {"pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "08:00"}
+HHMM = {"pattern": r"^\d{2}[:.]\d{2}(:\d{2})?$", "example": "08:00"}
 USB = {"oneOf": [{"type": "integer", "minimum": 0, "maximum": 65535},
                  {"type": "string", "pattern": "^(0x)?[0-9a-fA-F]{1,4}$"}]}
 
@@ -222,14 +224,24 @@ class ServiceFields(Schema):
 class ServiceOut(ServiceFields):
     """A service with today's live figures."""
 
-    is_open = Boolean()
-    closed_reason = String(allow_none=True)
+    is_open = Boolean(metadata={"description": "Tickets can be taken now: open hours, quota left, "
+                                               "and at least one counter serves it"})
+    closed_reason = String(allow_none=True, metadata={
+        "description": "inactive, holiday, not_today, before_hours, after_hours, "
+                       "quota_exhausted or no_counter"})
+    today_hours = List(String(allow_none=True), allow_none=True, metadata={
+        "description": "[opens, closes] today (HH:MM; null = no limit); null when not served today"})
     waiting = Integer()
+    waiting_other_services = Integer(metadata={
+        "description": "Waiting tickets of other services called at the same counters (the "
+                       "estimate counts them too)"})
     issued_today = Integer()
     booked_today = Integer(metadata={"description": "Today's bookings not yet checked in (held out of the quota)"})
     quota_left = Integer(allow_none=True)
-    estimated_wait_s = Integer()
+    estimated_wait_s = Integer(allow_none=True, metadata={
+        "description": "null when no counter serves the service"})
     open_counters = Integer()
+    counter_count = Integer(metadata={"description": "Counters serving it, open or not"})
 
 
 class TicketOut(Schema):
@@ -246,8 +258,12 @@ class TicketOut(Schema):
     finished_at = String(allow_none=True)
     counter_id = Integer(allow_none=True)
     call_count = Integer()
-    ahead = Integer()
-    estimated_wait_s = Integer()
+    ahead = Integer(metadata={"description": "Waiting tickets of its own service called before it"})
+    ahead_other_services = Integer(metadata={
+        "description": "Waiting tickets of other services that the same counters call before it "
+                       "(counted in the estimate)"})
+    estimated_wait_s = Integer(allow_none=True, metadata={
+        "description": "null when no counter serves the ticket's service"})
     tracking_url = String()
     print_status = String(validate=OneOf(["none", "pending", "printed", "failed"]))
     service_day = String()

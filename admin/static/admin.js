@@ -10,7 +10,8 @@
     "Use HH:MM, e.g. 08:00.": "f_hhmm", "Must be after opens_at.": "f_after",
     "Closing must be after opening.": "f_after", "1 to 3 letters A-Z.": "f_prefix",
     "At least 8 characters.": "f_password", "3-40 letters, digits, '.', '-' or '_'.": "f_username",
-    "Officers and supervisors belong to an agency.": "f_agency", "Not a valid integer.": "f_number"
+    "Officers and supervisors belong to an agency.": "f_agency", "Not a valid integer.": "f_number",
+    "[opens, closes] as HH:MM, or null for closed.": "f_day_half"
   };
 
   var Admin = {
@@ -36,6 +37,19 @@
       var key = "err_" + code;
       return t(key) !== key ? t(key) : t("error_generic");
     },
+
+    /* A time of day typed the Indonesian way ("08.00", "8:00", "0800") -> {value: "HH:MM" or
+     * null when empty}, or {error: page key} for anything incomplete: never silently dropped. */
+    parseTime: function (text) {
+      var v = (text || "").trim();
+      if (!v) { return { value: null }; }
+      var m = /^(\d{1,2})[.:](\d{2})$/.exec(v) || /^(\d{2})(\d{2})$/.exec(v);
+      if (!m || +m[1] > 23 || +m[2] > 59) { return { error: "f_time" }; }
+      return { value: (m[1].length < 2 ? "0" : "") + m[1] + ":" + m[2] };
+    },
+
+    /* "08:00" -> "08.00" for showing. */
+    showTime: function (value) { return value ? String(value).slice(0, 5).replace(":", ".") : ""; },
 
     fieldText: function (message) {
       var key = FIELD_TEXT[message];
@@ -74,6 +88,11 @@
           box.checked = (value || []).indexOf(o[0]) >= 0;
           input.appendChild(el("label", {}, [box, " " + o[1]]));
         });
+      } else if (def.type === "time") {
+        // 24-hour text, as Indonesia writes it (a browser time field may be 12-hour with AM/PM).
+        input = el("input", { name: def.name, id: "f-" + def.name, type: "text", inputmode: "numeric",
+                              placeholder: "08.00", maxlength: 5, autocomplete: "off", class: "a-time" });
+        input.value = Admin.showTime(value);
       } else {
         input = el("input", { name: def.name, id: "f-" + def.name, type: def.type || "text",
                               min: def.min, max: def.max, step: def.step, placeholder: def.placeholder,
@@ -96,6 +115,11 @@
           return;
         }
         var v = node.value.trim();
+        if (def.type === "time") {
+          var parsed = Admin.parseTime(v);
+          out[def.name] = parsed.error ? v : parsed.value;
+          return;
+        }
         if (def.type === "number" || def.numeric) {
           out[def.name] = v === "" ? null : (/^-?\d+$/.test(v) ? parseInt(v, 10) : v);
         } else {
@@ -128,6 +152,22 @@
       form.addEventListener("submit", function (e) {
         e.preventDefault();
         form.querySelectorAll(".a-error").forEach(function (n) { n.textContent = ""; });
+        // Incomplete times are refused here with a sentence; nothing is sent, nothing dropped.
+        var bad = defs.filter(function (def) {
+          var node = def.type === "time" && form.querySelector("#f-" + def.name);
+          return node && Admin.parseTime(node.value).error;
+        });
+        form.querySelectorAll("input.a-time").forEach(function (node) {
+          if (Admin.parseTime(node.value).error && !node.name && !node.closest("[hidden]")) { bad.push(node); }
+        });
+        if (bad.length) {
+          bad.forEach(function (def) {
+            var slot = form.querySelector("#e-" + (def.name || "hours"));
+            if (slot) { slot.textContent = t("f_time"); }
+          });
+          general.textContent = t("not_saved");
+          return;
+        }
         save.disabled = true;
         Promise.resolve(submit(Admin.read(form, defs), form)).then(function (res) {
           save.disabled = false;

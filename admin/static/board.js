@@ -14,7 +14,10 @@
     var rows = data.services;
     var table = A.table([
       { label: t("agency"), cell: function (s) { return s.agency_code; } },
-      { label: t("g_service"), cell: function (s) { return s.prefix + " · " + s.name; } },
+      { label: t("g_service"), cell: function (s) {
+        if (s.counter_count) { return s.prefix + " · " + s.name; }
+        return el("span", {}, [s.prefix + " · " + s.name + " ",
+          el("span", { class: "a-warn", "data-warn": "no-counter", text: "⚠ " + t("no_counter_warn") })]); } },
       { label: t("waiting"), cls: "num", cell: function (s) { return el("strong", { text: String(s.waiting) }); } },
       { label: t("longest_wait"), cls: "num", cell: function (s) {
         return el("span", { class: "a-wait", "data-service": s.id }, [s.waiting ? A.minutes(waitedS(s)) : "–"]); } },

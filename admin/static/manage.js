@@ -77,7 +77,15 @@
     return t("every_day");
   }
 
-  /* Seven rows of opening/closing times; empty = closed that day. */
+  /* A 24-hour time box ("08.00"), like the form's own time fields. */
+  function timeBox(id, value) {
+    var box = el("input", { type: "text", id: id, inputmode: "numeric", placeholder: "08.00",
+                            maxlength: 5, autocomplete: "off", class: "a-time" });
+    box.value = A.showTime(value);
+    return box;
+  }
+
+  /* Seven rows of opening/closing times; both empty = closed that day. */
   function weekGrid(hours) {
     var grid = el("fieldset", { class: "a-week" }, [el("legend", { text: t("weekly") })]);
     var toggle = el("input", { type: "checkbox", id: "f-weekly" });
@@ -88,29 +96,47 @@
       var h = hours && hours[String(d)];
       rows.appendChild(el("div", { class: "a-week-row" }, [
         el("span", { text: t("wd_" + d) }),
-        el("input", { type: "time", id: "w-open-" + d, value: h ? h[0] : (d <= 5 && !hours ? "08:00" : "") }),
-        el("input", { type: "time", id: "w-close-" + d, value: h ? h[1] : (d <= 5 && !hours ? "15:00" : "") })]));
+        timeBox("w-open-" + d, h ? h[0] : (d <= 5 && !hours ? "08:00" : "")),
+        timeBox("w-close-" + d, h ? h[1] : (d <= 5 && !hours ? "15:00" : ""))]));
     });
+    rows.appendChild(el("small", { class: "a-error", id: "e-hours" }));
     rows.hidden = !toggle.checked;
     toggle.addEventListener("change", function () { rows.hidden = !toggle.checked; });
     grid.appendChild(rows);
     return grid;
   }
 
+  /* The week's hours, or {error} when a day has only one of its two times: a half-filled day
+   * is refused with a sentence, never saved as "closed". */
   function readWeek(form) {
-    if (!form.querySelector("#f-weekly").checked) { return null; }
-    var out = {};
+    if (!form.querySelector("#f-weekly").checked) { return { hours: null }; }
+    var out = {}, error = null;
     [1, 2, 3, 4, 5, 6, 7].forEach(function (d) {
-      var o = form.querySelector("#w-open-" + d).value, c = form.querySelector("#w-close-" + d).value;
-      out[String(d)] = o && c ? [o.slice(0, 5), c.slice(0, 5)] : null;
+      var o = A.parseTime(form.querySelector("#w-open-" + d).value).value;
+      var c = A.parseTime(form.querySelector("#w-close-" + d).value).value;
+      if (!o !== !c) { error = error || t("f_day_half") + " (" + t("wd_" + d) + ")"; }
+      out[String(d)] = o && c ? [o, c] : null;
     });
-    return out;
+    return error ? { error: error } : { hours: out };
+  }
+
+  /* A refusal shaped like the API's, so the form shows it under the week. */
+  function weekRefused(form, text) {
+    form.querySelector("#e-hours").textContent = text;
+    return { ok: false, status: 400, error: { code: "validation_error" } };
+  }
+
+  /* How many counters serve a service: none means the kiosk cannot offer it. */
+  function countersCell(counters, s) {
+    var n = (counters || []).filter(function (c) { return (c.service_ids || []).indexOf(s.id) >= 0; }).length;
+    if (n || !s.active) { return String(n); }
+    return el("span", { class: "a-warn", "data-warn": "no-counter", text: "⚠ " + t("no_counter_warn") });
   }
 
   A.views.services = function (main) {
     var refresh = resource(main, {
       section: "services", newKey: "new_service",
-      fetch: function () { return both(["/api/v1/admin/services", "/api/v1/admin/agencies"]); },
+      fetch: function () { return both(["/api/v1/admin/services", "/api/v1/admin/agencies", "/api/v1/counters"]); },
       rows: function (d) { return d[0] || []; },
       columns: function (d) {
         return [{ label: t("agency"), cell: function (r) { return A.agencyName(d[1], r.agency_id); } },
@@ -119,6 +145,7 @@
                 { label: t("daily_quota"), cell: function (r) { return r.daily_quota === null ? t("none") : r.daily_quota; } },
                 { label: t("hours"), cell: hoursText },
                 { label: t("target"), cell: function (r) { return t("minutes", { n: r.target_wait_min }); } },
+                { label: t("counters_col"), cell: function (r) { return countersCell(d[2], r); } },
                 { label: t("status"), cell: activeCell }];
       },
       fields: function (d, row) {
@@ -135,14 +162,17 @@
       defaults: { target_wait_min: 15, default_service_s: 300 },
       extra: function (d, row) { return weekGrid(row ? row.hours : null); },
       create: function (v, form) {
-        var hours = readWeek(form);
+        var week = readWeek(form);
+        if (week.error) { return Promise.resolve(weekRefused(form, week.error)); }
         return G.api("POST", "/api/v1/services", v).then(function (res) {
-          if (!res.ok || !hours) { return res; }
-          return G.api("PATCH", "/api/v1/services/" + res.data.id, { hours: hours });
+          if (!res.ok || !week.hours) { return res; }
+          return G.api("PATCH", "/api/v1/services/" + res.data.id, { hours: week.hours });
         });
       },
       update: function (row, v, form) {
-        v.hours = readWeek(form);
+        var week = readWeek(form);
+        if (week.error) { return Promise.resolve(weekRefused(form, week.error)); }
+        v.hours = week.hours;
         return G.api("PATCH", "/api/v1/services/" + row.id, v);
       }
     });

@@ -91,6 +91,7 @@
       body.appendChild(el("div", { class: "a-ikm card", id: "ikm-total" }, [
         el("div", { class: "a-ikm-value", text: total.ikm.toFixed(2) }), band(total.band),
         el("div", { class: "muted", text: t("respondents") + ": " + total.respondents })]));
+      if (total.small_sample) { body.appendChild(smallSample(total)); }
       var elements = A.table([
         { label: t("element"), cell: function (e) { return e.key.toUpperCase() + " " + (G.lang === "en" ? e.name_en : e.name_id); } },
         { label: t("nrr"), cls: "num", cell: function (e) { var v = total.nrr[e.key]; return v === null ? "–" : v.toFixed(2); } }
@@ -98,7 +99,9 @@
       elements.classList.add("a-narrow");
       body.appendChild(el("div", { class: "a-scroll" }, [elements]));
       var cols = [{ label: t("name"), cell: function (r) { return r.label; } },
-                  { label: t("respondents"), cls: "num", cell: function (r) { return r.respondents; } }]
+                  { label: t("respondents"), cls: "num", cell: function (r) {
+                    return r.small_sample ? el("span", { class: "a-warn", title: t("small_sample_short", { need: r.min_sample }),
+                                                         text: "⚠ " + r.respondents }) : r.respondents; } }]
         .concat(d.elements.map(function (e) { return { label: e.key.toUpperCase(), cls: "num", cell: function (r) { return r.nrr[e.key].toFixed(2); } }; }))
         .concat([{ label: t("ikm"), cls: "num", cell: function (r) { return r.ikm.toFixed(2); } }, { label: t("band"), cell: function (r) { return band(r.band); } }]);
       body.appendChild(el("h2", { text: t("per_agency") }));
@@ -114,6 +117,12 @@
       }
       body.appendChild(el("p", { class: "muted", text: t("ikm_note") }));
     });
+  }
+
+  /* Fewer respondents than Permenpan RB 14/2017's minimum sample: the IKM is only indicative. */
+  function smallSample(r) {
+    return el("p", { class: "a-caution", id: "ikm-small-sample", role: "note",
+                     text: "⚠ " + t("small_sample", { n: r.respondents, pop: r.population, need: r.min_sample }) });
   }
 
   A.views.ikm = function (main) {

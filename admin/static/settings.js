@@ -116,6 +116,21 @@
     filters(slots[4]);
   };
 
+  /* How long a called (not started) ticket is held before it can be finished (db/tickets.py). */
+  function counterRules(body) {
+    G.api("GET", "/api/v1/settings/counter").then(function (res) {
+      if (!res.ok) { unavailable(body, res); return; }
+      var form = A.form(t("counter_rules"), [{ name: "finish_min_called_s", label: t("finish_hold"),
+        type: "number", min: 0, max: 600, help: t("finish_hold_help") }], res.data, function (v) {
+        return G.api("PUT", "/api/v1/settings/counter", v);
+      });
+      form.id = "counter-rules";
+      form.querySelector(".a-cancel").remove();
+      form.setAttribute("data-keep", "");
+      body.appendChild(form);
+    });
+  }
+
   A.views.settings = function (main) {
     var p = A.page(main, t("nav_settings"));
     var list = el("div");
@@ -135,6 +150,7 @@
     add.setAttribute("data-keep", "");
     p.body.appendChild(add);
     p.body.appendChild(list);
+    counterRules(p.body);
     p.body.appendChild(card(t("backup"), [el("p", { text: t("backup_help") }),
       el("a", { class: "btn", id: "backup", href: "/api/v1/backup", download: "", text: t("download_backup") })]));
     refresh();

@@ -1,5 +1,6 @@
 /* The officer's console: one counter, one keystroke per action.
- * window.GILIRAN: {counter_id, counter, agency, services, user, no_show_rules, server_ms, pause_reasons}.
+ * window.GILIRAN: {counter_id, counter, agency, services, user, no_show_rules, finish_min_called_s,
+ *                 server_ms, pause_reasons}.
  * Rules: one request at a time (buttons disable while it is in flight), nothing is sent
  * while offline, and the screen always comes back to the server's state (snapshot). */
 (function () {
@@ -7,6 +8,7 @@
   var G = window.Giliran, cfg = window.GILIRAN, t = G.t, el = G.el;
   var C = cfg.counter_id;
   var rules = cfg.no_show_rules;
+  var hold = cfg.finish_min_called_s || 0;   // the server's finish guard (db/tickets.py)
   var S = {
     counter: cfg.counter, waiting: [], services: {}, stats: null, busy: false,
     offset: cfg.server_ms - Date.now(),   // server clock minus ours
@@ -64,11 +66,28 @@
       case "recall": case "start":
         if (!tk) { return t("hint_no_ticket"); }
         return tk.status === "called" ? null : t("hint_not_called");
-      case "finish": case "transfer": return tk ? null : t("hint_no_ticket");
-      case "finishnext": return null;
+      case "finish": return finishBlock();
+      case "transfer": return tk ? null : t("hint_no_ticket");
+      case "finishnext": return tk ? finishBlock() : null;
       case "noshow": return noShowBlock();
     }
     return null;
+  }
+
+  /* The server's finish guard: a ticket only called (not started) is held `hold` seconds
+   * before F4/F6 may finish it, so a double F6 never finishes the ticket it just called. */
+  function finishBlock() {
+    var tk = ticket();
+    if (!tk) { return t("hint_no_ticket"); }
+    if (tk.status !== "called" || !hold) { return null; }
+    var left = Math.ceil(hold + 1 - secondsSince(tk.called_at));
+    return left > 0 ? t("finish_wait", { s: left }) : null;
+  }
+
+  /* The standing line under the buttons: why finish or no-show are not offered yet. */
+  function guardText() {
+    if (!ticket()) { return ""; }
+    return [finishBlock(), noShowBlock()].filter(Boolean).join("\n");
   }
 
   /* The console's no-show guard: the configured rules, or its defaults. */
@@ -157,11 +176,22 @@
     send("open", "open", null, function (r) { S.counter = r.data; say(message, "ok"); });
   }
 
+  /* A refused press: said once. A reason the standing guard line already shows is not
+   * repeated in the message line; the guard line flashes instead. */
+  function refuse(why) {
+    var line = $("noshow-why");
+    if (line.textContent && line.textContent.indexOf(why) >= 0) {
+      line.classList.remove("flash"); void line.offsetWidth; line.classList.add("flash");
+      return;
+    }
+    say(why, "warn");
+  }
+
   function trigger(action) {
     if (S.busy) { return; }
     if (!G.online) { say(t("error_offline"), "bad"); return; }
     var why = blocked(action);
-    if (why) { say(why, "warn"); return; }
+    if (why) { refuse(why); return; }
     ACTIONS[action]();
   }
 
@@ -221,7 +251,7 @@
     renderWaiting();
   }
 
-  /* Once a second: the timers, and the no-show guard's countdown. */
+  /* Once a second: the timers, and the finish and no-show guards' countdowns. */
   function tick() {
     var tk = ticket();
     if (tk) {
@@ -229,9 +259,10 @@
       $("t-waited").textContent = minutes(Math.max(0, waited));
       $("t-at").textContent = clockText(secondsSince(tk.called_at));
     }
-    var why = noShowBlock();
-    $("noshow-why").textContent = tk && why ? why : "";
-    buttons.noshow.disabled = S.busy || !G.online || !!blocked("noshow");
+    $("noshow-why").textContent = guardText();
+    ["noshow", "finish", "finishnext"].forEach(function (a) {
+      buttons[a].disabled = S.busy || !G.online || !!blocked(a);
+    });
   }
 
   function renderWaiting() {

@@ -188,6 +188,7 @@
     closeButtons.close.hidden = !!tk;
     closeButtons.finish.hidden = closeButtons.transfer.hidden = closeButtons.noshow.hidden = !tk;
     closeButtons.noshow.disabled = !!K.blocked("noshow");
+    closeButtons.finish.disabled = !!K.blocked("finish");
     $("dlg-close").showModal();
     (tk ? closeButtons.finish : closeButtons.close).focus();
   }

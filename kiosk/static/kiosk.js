@@ -6,7 +6,8 @@
   var TOKEN_KEY = "giliran.kiosk.token";
   var state = {
     device: null, agencies: [], services: [], counters: [], agencyId: null, serviceId: null,
-    screen: null, ticket: null, busy: false, pendingKey: null, pendingFor: null, socket: null
+    screen: null, ticket: null, busy: false, pendingKey: null, pendingFor: null, socket: null,
+    reach: false
   };
   var timers = { idle: null, refresh: null, countdown: null, notice: null, printPoll: null };
   var $ = function (id) { return document.getElementById(id); };
@@ -31,6 +32,7 @@
   /* Back to the start, in Indonesian: after a ticket, or when nobody touched the screen. */
   function reset() {
     clearInterval(timers.countdown); clearTimeout(timers.printPoll);
+    setReach(false);
     state.ticket = null; state.serviceId = null; state.pendingKey = null; state.pendingFor = null;
     hideNotice();
     setLang("id");
@@ -40,7 +42,7 @@
   function touched() {
     clearTimeout(timers.idle);
     if (state.screen === "services" || state.screen === "choose" ||
-        (state.screen === "agencies" && G.lang !== "id")) {
+        (state.screen === "agencies" && (G.lang !== "id" || state.reach))) {
       timers.idle = setTimeout(reset, (cfg.idle_s || 60) * 1000);
     }
   }
@@ -70,8 +72,26 @@
   }
 
   function closedReason(s) {
-    if (s.closed_reason === "before_hours" && !s.opens_at) { return t("reason_before_hours_unknown"); }
-    return t("reason_" + s.closed_reason, { opens: s.opens_at || "", closes: s.closes_at || "" });
+    var h = s.today_hours || [];
+    if (s.closed_reason === "before_hours" && !h[0]) { return t("reason_before_hours_unknown"); }
+    return t("reason_" + s.closed_reason, { opens: hhmm(h[0]), closes: hhmm(h[1]) });
+  }
+
+  /* "08:00" -> "08.00", as Indonesia writes the time. */
+  function hhmm(text) { return text ? text.replace(":", ".") : ""; }
+
+  /* A closed service's hours today ("Buka 08.00–12.00"), when it has any. */
+  function hoursText(s) {
+    var h = s.today_hours;
+    if (!h || (!h[0] && !h[1]) || ["before_hours", "after_hours"].indexOf(s.closed_reason) < 0) { return ""; }
+    return t("open_hours", { hours: (hhmm(h[0]) || "00.00") + "–" + (hhmm(h[1]) || "24.00") });
+  }
+
+  /* Why the estimate is longer than the people ahead suggest: one sentence, or "". */
+  function waitStory(ahead, others, estimate) {
+    if (others > 0) { return others === 1 ? t("others_1") : t("others_n", { n: others }); }
+    if (!ahead && estimate >= 60) { return t("counter_busy_now"); }
+    return "";
   }
 
   function loadAll() {
@@ -130,7 +150,7 @@
         el("span", { class: "k-agency-text" }, [
           el("span", { class: "k-agency-name" }, [a.name]),
           el("span", { class: "k-agency-state" }, [openBadge(open > 0), " ",
-            open ? t("services_open", { n: open, m: svcs.length }) : ""])
+            el("span", { class: "k-agency-count" }, [open ? t("services_open", { n: open, m: svcs.length }) : ""])])
         ])
       ]));
     });
@@ -153,9 +173,13 @@
       kids.push(el("span", { class: "k-facts" }, [
         fact(t("waiting"), s.waiting), fact(t("estimate"), G.formatWait(s.estimated_wait_s)),
         fact(t("quota_left"), s.quota_left === null ? t("no_quota") : s.quota_left)]));
+      var story = waitStory(s.waiting, s.waiting_other_services, s.estimated_wait_s);
+      if (story) { kids.push(el("span", { class: "k-hint k-story" }, [story])); }
       if (!s.open_counters) { kids.push(el("span", { class: "k-hint" }, [t("no_counter_open")])); }
     } else {
       kids.push(el("span", { class: "k-reason" }, [closedReason(s)]));
+      var hours = hoursText(s);
+      if (hours) { kids.push(el("span", { class: "k-hours" }, [hours])); }
     }
     return kids;
   }
@@ -241,7 +265,8 @@
           state.pendingKey = null; state.pendingFor = null;
           var code = r.error && r.error.code;
           notice(code === "quota_exhausted" ? t("issue_quota") :
-                 code === "service_closed" ? t("issue_closed") : t("error_generic"), "bad");
+                 code === "service_closed" ? t("issue_closed") :
+                 code === "no_counter" ? t("reason_no_counter") : t("error_generic"), "bad");
           scheduleRefresh(false);
         }
       });
@@ -289,11 +314,28 @@
     $("ticket-counters").textContent = counterGroup(tk.service_id);
     $("ticket-ahead").textContent = String(tk.ahead);
     $("ticket-estimate").textContent = G.formatWait(tk.estimated_wait_s);
+    $("ticket-story").textContent = waitStory(tk.ahead, tk.ahead_other_services, tk.estimated_wait_s);
+    $("ticket-url").textContent = shortUrl(tk.tracking_url);
     var p = $("ticket-print"), ps = tk.print_status || "none";
     p.textContent = t(ps === "pending" ? "printing" : ps === "printed" ? "printed" :
                       ps === "failed" ? "print_failed" : "print_none");
     p.className = "k-print is-" + ps;
     p.hidden = ps === "none";  // a kiosk without a printer just shows the ticket
+    // No paper to take home: the citizen writes the number down or photographs it.
+    $("ticket-note").hidden = ps !== "none" && ps !== "failed";
+  }
+
+  /* The tracking address as short text to copy by hand: no scheme. */
+  function shortUrl(url) { return (url || "").replace(/^https?:\/\//, ""); }
+
+  // -- reach mode: every control in the lower half, for a citizen in a wheelchair --------
+
+  function setReach(on) {
+    state.reach = !!on;
+    document.body.classList.toggle("reach", state.reach);
+    var b = $("reach-toggle");
+    b.setAttribute("aria-pressed", state.reach ? "true" : "false");
+    window.scrollTo(0, 0);
   }
 
   // -- language, pairing, live -------------------------------------------------
@@ -398,6 +440,7 @@
     b.addEventListener("click", function () { show(b.getAttribute("data-go")); });
   });
   $("ticket-done").addEventListener("click", reset);
+  $("reach-toggle").addEventListener("click", function () { setReach(!state.reach); touched(); });
   document.addEventListener("pointerdown", touched, true);
   document.addEventListener("click", touched, true);
   // Nothing to select or zoom on a kiosk; a long press must not open a menu.
@@ -410,5 +453,5 @@
 
   setLang(G.lang);
   start();
-  window.Kiosk = { state: state, reset: reset };
+  window.Kiosk = { state: state, reset: reset, setReach: setReach };
 })();

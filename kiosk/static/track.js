@@ -12,6 +12,14 @@
     return c ? t("counter_name", { n: c.number }) : "";
   }
 
+  /* Why the estimate is longer than the people ahead suggest (the kiosk says the same). */
+  function waitStory(tk) {
+    var others = tk.ahead_other_services || 0;
+    if (others > 0) { return others === 1 ? t("others_1") : t("others_n", { n: others }); }
+    if (!tk.ahead && tk.estimated_wait_s >= 60) { return t("counter_busy_now"); }
+    return "";
+  }
+
   function render() {
     var tk = view.ticket;
     $("track").setAttribute("data-status", tk.status);
@@ -23,9 +31,14 @@
     call.textContent = tk.status === "called" ? t("go_to", { counter: counterLabel() })
                                               : t("at_counter", { counter: counterLabel() });
     $("facts").hidden = tk.status !== "waiting";
-    $("ahead").textContent = tk.ahead === 0 ? t("you_are_next") :
+    // Nobody ahead in its own line, but other services' citizens first: not "you are next".
+    $("ahead").textContent = tk.ahead === 0 && tk.ahead_other_services ? t("first_in_service") :
+                             tk.ahead === 0 ? t("you_are_next") :
                              tk.ahead === 1 ? t("ahead_1") : t("ahead_n", { n: tk.ahead });
     $("estimate").textContent = G.formatWait(tk.estimated_wait_s);
+    $("story").textContent = waitStory(tk);
+    // Nothing more will be called: no sound to turn on.
+    $("sound").hidden = ["done", "cancelled", "expired"].indexOf(tk.status) >= 0;
     $("survey").hidden = tk.status !== "done";
     $("help").textContent = tk.status === "no_show" ? t("no_show_help") : t("keep_open");
     $("help").hidden = ["done", "cancelled", "expired"].indexOf(tk.status) >= 0;
