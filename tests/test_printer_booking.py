@@ -1,0 +1,49 @@
+"""A booking's printed ticket: RESERVASI in reverse print and the slot's time (printer/layout.py)."""
+
+import datetime
+import zoneinfo
+
+import pytest
+
+from printer import layout, preview
+
+PAPERS = [58, 80]
+
+
+def demo(**changes):
+    info = preview.demo_info()
+    info.update({"priority": None, **changes})
+    return info
+
+
+def texts(data, paper_mm):
+    _, items = preview.render(data, paper_mm)
+    return [item for item in items if item["kind"] == "text"]
+
+
+@pytest.mark.parametrize("tz, zone", [("Asia/Jakarta", "WIB"), ("Asia/Makassar", "WITA"),
+                                      ("Asia/Jayapura", "WIT")])
+@pytest.mark.parametrize("paper_mm", PAPERS)
+def test_booking_ticket_is_marked_with_its_slot(paper_mm, tz, zone):
+    start = datetime.datetime(2026, 11, 24, 9, 30, tzinfo=zoneinfo.ZoneInfo(tz))
+    items = texts(layout.ticket_bytes(demo(booking_start=start.isoformat()), paper_mm), paper_mm)
+    mark = [item for item in items if item["text"].strip() == "RESERVASI"]
+    assert mark and mark[0]["invert"], [item["text"] for item in items]
+    slot = [item for item in items if item["text"] == f"Jadwal 09:30 {zone}"]
+    assert slot and slot[0]["height"] == 2 and not slot[0]["overflow"]
+    # The number stays the largest thing on the ticket, above the mark.
+    number = next(item for item in items if item["text"] == "A001")
+    assert number["box"][1] < mark[0]["box"][1]
+    assert not [item["text"] for item in items if item["overflow"]]
+
+
+def test_walk_in_ticket_has_no_booking_mark():
+    data = layout.ticket_bytes(demo(), 80)
+    assert b"RESERVASI" not in data and b"Jadwal" not in data
+
+
+def test_priority_booking_keeps_both_marks():
+    start = "2026-11-24T10:00:00+07:00"
+    text = [item["text"].strip() for item in texts(layout.ticket_bytes(
+        demo(priority="lansia", booking_start=start), 80), 80)]
+    assert "PRIORITAS" in text and "RESERVASI" in text and "Jadwal 10:00 WIB" in text
