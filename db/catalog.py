@@ -128,9 +128,13 @@ def service_open(service, local_now, holiday=False):
     return True, None, ""
 
 
-def service_dict(conn, clock, row, waiting=None, issued_today=None):
-    """A service as the API shows it, with today's live figures."""
-    from db import tickets
+def service_dict(conn, clock, row, waiting=None, issued_today=None, booked=None):
+    """A service as the API shows it, with today's live figures.
+
+    `quota_left` holds out the day's bookings not yet checked in (checked-in ones are
+    tickets already counted in `issued_today`).
+    """
+    from db import bookings, tickets
 
     now = clock.ts()
     day = clock.service_day(now)
@@ -142,9 +146,11 @@ def service_dict(conn, clock, row, waiting=None, issued_today=None):
             (row["id"], day),
         ).fetchone()
         issued_today = seq[0] if seq else 0
+    if booked is None:
+        booked = bookings.live_bookings_left(conn, clock, row["id"], day, now)
     is_open, reason, _ = service_open(row, clock.local(now), is_holiday(conn, day))
     quota = row["daily_quota"]
-    quota_left = None if quota is None else max(0, quota - issued_today)
+    quota_left = None if quota is None else max(0, quota - issued_today - booked)
     return {
         "id": row["id"],
         "agency_id": row["agency_id"],
@@ -159,15 +165,16 @@ def service_dict(conn, clock, row, waiting=None, issued_today=None):
         "closed_reason": reason if not is_open else ("quota_exhausted" if quota_left == 0 else None),
         "waiting": waiting,
         "issued_today": issued_today,
+        "booked_today": booked,
         "quota_left": quota_left,
-        "estimated_wait_s": tickets.estimate_wait_s(conn, row, day),
+        "estimated_wait_s": tickets.estimate_wait_s(conn, row, day, now=now),
         "open_counters": tickets.open_counters_for(conn, row["id"]),
     }
 
 
 def list_services(conn, clock, agency_id=None):
     """Every active service (of one agency, if given) with today's live figures."""
-    from db import tickets
+    from db import bookings, tickets
 
     if agency_id is None:
         rows = conn.execute("SELECT * FROM services WHERE active = 1 ORDER BY agency_id, sort, prefix, id")
@@ -182,7 +189,9 @@ def list_services(conn, clock, agency_id=None):
     issued = dict(conn.execute(
         "SELECT service_id, last_seq FROM sequences WHERE service_day = ?", (day,)
     ).fetchall())
-    return [service_dict(conn, clock, r, counts.get(r["id"], 0), issued.get(r["id"], 0)) for r in rows]
+    booked = bookings.live_bookings_by_service(conn, clock, day)
+    return [service_dict(conn, clock, r, counts.get(r["id"], 0), issued.get(r["id"], 0),
+                         booked.get(r["id"], 0)) for r in rows]
 
 
 def _check_hours(opens_at, closes_at, fields):

@@ -31,13 +31,32 @@ def waiting_counts(conn):
     return counts
 
 
-def _ahead(conn, row):
+# The calling order as SQL (see db/tickets._next_waiting): class 0 priority, 1 a checked-in
+# booking whose slot has started (by slot), 2 the rest (by queue time); then the id.
+ORDER_CLASS = ("CASE WHEN priority > 0 THEN 0 WHEN slot_ts IS NOT NULL AND slot_ts <= :now THEN 1 "
+               "ELSE 2 END")
+ORDER_TS = ("CASE WHEN priority = 0 AND slot_ts IS NOT NULL AND slot_ts <= :now THEN slot_ts "
+            "ELSE queue_ts END")
+BEFORE = (f"({ORDER_CLASS} < :cls OR ({ORDER_CLASS} = :cls AND ({ORDER_TS} < :ots "
+          f"OR ({ORDER_TS} = :ots AND id < :id))))")
+
+
+def order_key(row, now):
+    """(class, time) of a waiting ticket in the calling order at `now`."""
+    if row["priority"]:
+        return 0, row["queue_ts"]
+    if row["slot_ts"] is not None and row["slot_ts"] <= now:
+        return 1, row["slot_ts"]
+    return 2, row["queue_ts"]
+
+
+def _ahead(conn, row, now):
     """Waiting tickets of the same service that call-next takes before this one."""
+    cls, ots = order_key(row, now)
     return conn.execute(
-        """SELECT count(*) FROM tickets
-           WHERE status = 'waiting' AND service_id = :sid AND id != :id
-             AND (priority > :p OR (priority = :p AND (queue_ts < :q OR (queue_ts = :q AND id < :id))))""",
-        {"sid": row["service_id"], "id": row["id"], "p": row["priority"], "q": row["queue_ts"]},
+        f"""SELECT count(*) FROM tickets
+            WHERE status = 'waiting' AND service_id = :sid AND id != :id AND {BEFORE}""",
+        {"sid": row["service_id"], "id": row["id"], "now": now, "cls": cls, "ots": ots},
     ).fetchone()[0]
 
 
@@ -77,28 +96,34 @@ def open_counters_for(conn, service_id):
     ).fetchone()[0]
 
 
-def estimate_wait_s(conn, service, day, row=None):
+def estimate_wait_s(conn, service, day, row=None, now=None):
     """Estimated wait of a waiting ticket (`row`), or of one taken now (no row).
 
     (competing ahead + busy counters / 2) / open counters (at least one) x median service time,
     where "competing ahead" counts the waiting tickets of every service sharing a counter
-    with this one that call-next would take first: a counter serving KTP and KK works
-    through both lines. See docs/architecture.md.
+    with this one that call-next would take first (a counter serving KTP and KK works
+    through both lines), plus the bookings not yet checked in whose slot comes before the
+    estimated call: they will go first when they arrive. See docs/architecture.md.
     """
     sharing = sharing_services(conn, service["id"])
     marks = ",".join("?" * len(sharing))
+    if now is None:
+        import time
+
+        now = time.time()  # callers pass the MPP clock's now; this is for scripts
     if row is None:
         ahead = conn.execute(
             f"SELECT count(*) FROM tickets WHERE status = 'waiting' AND service_id IN ({marks})",
             sharing,
         ).fetchone()[0]
     else:
+        cls, ots = order_key(row, now)
+        params = {f"s{i}": sid for i, sid in enumerate(sharing)}
         ahead = conn.execute(
             f"""SELECT count(*) FROM tickets
-                WHERE status = 'waiting' AND service_id IN ({marks}) AND id != ?
-                  AND (priority > ? OR (priority = ? AND (queue_ts < ? OR (queue_ts = ? AND id < ?))))""",
-            (*sharing, row["id"], row["priority"], row["priority"], row["queue_ts"],
-             row["queue_ts"], row["id"]),
+                WHERE status = 'waiting' AND service_id IN ({','.join(':' + k for k in params)})
+                  AND id != :id AND {BEFORE}""",
+            {**params, "id": row["id"], "now": now, "cls": cls, "ots": ots},
         ).fetchone()[0]
     per_ticket = service_time_s(conn, service, day, sharing)
     counters, busy = conn.execute(
@@ -107,8 +132,24 @@ def estimate_wait_s(conn, service, day, row=None):
            WHERE cs.service_id = ? AND c.state != 'closed'""",
         (service["id"],),
     ).fetchone()
-    # A counter busy with someone frees up, on average, half a service time from now.
-    return int(round((ahead + busy / 2) / max(1, counters) * per_ticket))
+
+    def wait(n):
+        # A counter busy with someone frees up, on average, half a service time from now.
+        return (n + busy / 2) / max(1, counters) * per_ticket
+
+    estimate = wait(ahead)
+    if row is None or not row["priority"]:
+        # Booked citizens due before this one's call (within their check-in window) go first.
+        due = conn.execute(
+            f"""SELECT count(*) FROM bookings b LEFT JOIN booking_settings s ON s.service_id = b.service_id
+                WHERE b.status = 'booked' AND b.service_id IN ({marks})
+                  AND b.slot_start_ts <= ?
+                  AND b.slot_start_ts + 60 * coalesce(s.check_in_late_minutes, 15) >= ?""",
+            (*sharing, now + estimate, now),
+        ).fetchone()[0]
+        if due:
+            estimate = wait(ahead + due)
+    return int(round(estimate))
 
 
 def ticket_dict(conn, clock, row, service=None, ahead=None):
@@ -118,14 +159,16 @@ def ticket_dict(conn, clock, row, service=None, ahead=None):
     pass them in, to save the queries.
     """
     estimate = 0
+    now = clock.ts()
     if row["status"] == "waiting":
         if ahead is None:
-            ahead = _ahead(conn, row)
+            ahead = _ahead(conn, row, now)
         if service is None:
             service = catalog.get_service(conn, row["service_id"])
-        estimate = estimate_wait_s(conn, service, row["service_day"], row)
+        estimate = estimate_wait_s(conn, service, row["service_day"], row, now)
     else:
         ahead = 0
+    booking = _booking_of(conn, clock, row)
     return {
         "id": row["id"],
         "code": row["code"],
@@ -144,7 +187,18 @@ def ticket_dict(conn, clock, row, service=None, ahead=None):
         "estimated_wait_s": estimate,
         "print_status": row["print_status"],
         "service_day": row["service_day"],
+        **booking,
     }
+
+
+def _booking_of(conn, clock, row):
+    """The booking fields of a ticket: its code, slot and name (None for a walk-in)."""
+    if not row["booking_id"]:
+        return {"booking_code": None, "slot_start": None, "slot_end": None, "booking_name": None}
+    b = conn.execute("SELECT code, slot_start_ts, slot_end_ts, name FROM bookings WHERE id = ?",
+                     (row["booking_id"],)).fetchone()
+    return {"booking_code": b["code"], "slot_start": clock.iso(b["slot_start_ts"]),
+            "slot_end": clock.iso(b["slot_end_ts"]), "booking_name": b["name"]}
 
 
 def _row(conn, ticket_id):
@@ -171,16 +225,23 @@ def waiting_list(conn, clock, service_ids, limit=200):
     """The waiting tickets of some services, in the order call-next takes them."""
     if not service_ids:
         return []
-    marks = ",".join("?" * len(service_ids))
+    params = {f"s{i}": sid for i, sid in enumerate(service_ids)}
     rows = conn.execute(
-        f"""SELECT * FROM tickets WHERE status = 'waiting' AND service_id IN ({marks})
-            ORDER BY priority DESC, queue_ts, id LIMIT ?""",
-        (*service_ids, limit),
+        f"""SELECT t.*, b.code AS b_code, b.name AS b_name, b.slot_start_ts AS b_start
+            FROM tickets t LEFT JOIN bookings b ON b.id = t.booking_id
+            WHERE t.status = 'waiting' AND t.service_id IN ({','.join(':' + k for k in params)})
+            ORDER BY {ORDER_CLASS.replace('slot_ts', 't.slot_ts').replace('priority', 't.priority')},
+                     {ORDER_TS.replace('slot_ts', 't.slot_ts').replace('queue_ts', 't.queue_ts')
+                              .replace('priority', 't.priority')}, t.id
+            LIMIT :limit""",
+        {**params, "now": clock.ts(), "limit": limit},
     ).fetchall()
     return [
         {"id": r["id"], "number": r["number"], "service_id": r["service_id"],
          "priority": bool(r["priority"]), "priority_kind": r["priority_kind"],
-         "issued_at": clock.iso(r["issued_ts"]), "call_count": r["call_count"]}
+         "issued_at": clock.iso(r["issued_ts"]), "call_count": r["call_count"],
+         "booking_code": r["b_code"], "booking_name": r["b_name"],
+         "slot_start": clock.iso(r["b_start"])}
         for r in rows
     ]
 

@@ -10,7 +10,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 
-from db import catalog
+from db import bookings, catalog
 from db.connection import write
 from db.errors import Conflict, Invalid, NotFound
 
@@ -30,6 +30,10 @@ class Change:
     counters: list = field(default_factory=list)  # other counters whose state changed
     print_job_id: int | None = None
     replayed: bool = False  # an idempotent retry: nothing new happened
+    booking: dict | None = None  # the booking this change made or touched (db/bookings.py)
+    # (event name, booking with name and full phone) for the messages to the citizen:
+    # booking.created, booking.cancelled, booking.checked_in, booking.missed.
+    booking_events: list = field(default_factory=list)
 
 
 # Reading the queue lives in db/queue.py; these names are part of this module's API too.
@@ -108,35 +112,54 @@ def _issue(conn, clock, service_id, priority_kind, device_id, user_id, idempoten
                                               catalog.is_holiday(conn, day))
     if not is_open:
         raise Conflict("service_closed", f"The service {service['name']} is closed {reason}.")
-    seq = conn.execute(
-        """INSERT INTO sequences (service_id, service_day, last_seq) VALUES (?, ?, 1)
-           ON CONFLICT (service_id, service_day) DO UPDATE SET last_seq = last_seq + 1
-           RETURNING last_seq""",
-        (service_id, day),
-    ).fetchone()[0]
+    if priority_kind is not None and priority_kind not in PRIORITY_KINDS:
+        raise Invalid("invalid_priority", "Unknown priority kind.",
+                      {"priority": f"One of: {', '.join(PRIORITY_KINDS)}."})
+    seq = next_seq(conn, service_id, day)
     quota = service["daily_quota"]
-    if quota is not None and seq > quota:
+    # The day's bookings not yet checked in hold their seats out of the quota; checked-in
+    # ones are already counted in the sequence.
+    if quota is not None and seq + bookings.live_bookings_left(conn, clock, service_id, day, now) > quota:
         # Raising rolls the sequence back: no gap is left behind.
         raise Conflict(
             "quota_exhausted",
             f"Today's quota of {quota} tickets for {service['name']} is used up.",
         )
-    if priority_kind is not None and priority_kind not in PRIORITY_KINDS:
-        raise Invalid("invalid_priority", "Unknown priority kind.",
-                      {"priority": f"One of: {', '.join(PRIORITY_KINDS)}."})
+    return insert_ticket(conn, clock, service, day, seq, now, priority_kind=priority_kind,
+                         device_id=device_id, user_id=user_id, idempotency_key=idempotency_key,
+                         printer_id=printer_id, job_payload=job_payload)
+
+
+def next_seq(conn, service_id, day):
+    """The service's next number of the day (inside the caller's transaction)."""
+    return conn.execute(
+        """INSERT INTO sequences (service_id, service_day, last_seq) VALUES (?, ?, 1)
+           ON CONFLICT (service_id, service_day) DO UPDATE SET last_seq = last_seq + 1
+           RETURNING last_seq""",
+        (service_id, day),
+    ).fetchone()[0]
+
+
+def insert_ticket(conn, clock, service, day, seq, now, *, priority_kind=None, device_id=None,
+                  user_id=None, idempotency_key=None, printer_id=None, job_payload=None,
+                  booking_id=None, slot_ts=None):
+    """Write a new waiting ticket with number `seq` (and its print job); returns the Change."""
+    service_id = service["id"]
     number = f"{service['prefix']}{seq:03d}"
     row = conn.execute(
         """INSERT INTO tickets (code, service_id, service_day, seq, number, priority,
                priority_kind, status, issued_ts, queue_ts, issued_by_device, issued_by_user,
-               idempotency_key, print_status, origin_service_id, call_count)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?, 0)
+               idempotency_key, print_status, origin_service_id, call_count, booking_id, slot_ts)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
            RETURNING *""",
         (secrets.token_urlsafe(12), service_id, day, seq, number,
          1 if priority_kind else 0, priority_kind, now, now, device_id, user_id,
-         idempotency_key, "pending" if printer_id else "none", service_id),
+         idempotency_key, "pending" if printer_id else "none", service_id, booking_id, slot_ts),
     ).fetchone()
-    _event(conn, row["id"], now, "issued", service_id, None, user_id, device_id,
-           {"priority": priority_kind} if priority_kind else None)
+    data = {"priority": priority_kind} if priority_kind else {}
+    if booking_id:
+        data["booking_id"] = booking_id
+    _event(conn, row["id"], now, "issued", service_id, None, user_id, device_id, data or None)
     change = Change()
     if printer_id:
         change.print_job_id = conn.execute(
@@ -145,12 +168,7 @@ def _issue(conn, clock, service_id, priority_kind, device_id, user_id, idempoten
                VALUES (?, ?, ?, 'pending', 0, ?, ?, ?) RETURNING id""",
             (row["id"], printer_id, device_id, json.dumps(job_payload or {}), now, now),
         ).fetchone()[0]
-    # A new ticket is last among the waiting tickets of its priority class.
-    ahead = conn.execute(
-        "SELECT count(*) FROM tickets WHERE status = 'waiting' AND service_id = ? AND priority >= ?",
-        (service_id, row["priority"]),
-    ).fetchone()[0] - 1
-    change.ticket = ticket_dict(conn, clock, row, service=service, ahead=ahead)
+    change.ticket = ticket_dict(conn, clock, row, service=service)
     change.queues = {service_id: waiting_count(conn, service_id)}
     return change
 
@@ -247,11 +265,14 @@ def _finish_held(conn, clock, counter, user_id, now):
     return done
 
 
-def _next_waiting(conn, counter_id):
-    """The head of the line across the counter's services: priority first, then earliest.
+def _next_waiting(conn, counter_id, now):
+    """The head of the line across the counter's services, in the contract's calling order:
+    priority tickets; then checked-in bookings whose slot has started, earliest slot first;
+    then the rest by queue time (a booking checked in early queues from its check-in).
 
-    The head of each service comes straight off the waiting index; comparing
-    those few heads avoids sorting every waiting ticket of every service.
+    Each service's heads come straight off the partial indexes (`tickets_waiting`, and
+    `tickets_booked_waiting` for the few booking tickets); comparing those few heads
+    avoids sorting every waiting ticket of every service.
     """
     heads = []
     for (service_id,) in conn.execute(
@@ -263,8 +284,21 @@ def _next_waiting(conn, counter_id):
                ORDER BY priority DESC, queue_ts, id LIMIT 1""",
             (service_id,),
         ).fetchone()
-        if head is not None:
-            heads.append((-head["priority"], head["queue_ts"], head["id"]))
+        if head is None:
+            continue
+        if head["priority"]:
+            heads.append((0, head["queue_ts"], head["id"]))
+            continue
+        due = conn.execute(
+            """SELECT id, slot_ts FROM tickets
+               WHERE status = 'waiting' AND service_id = ? AND slot_ts IS NOT NULL AND slot_ts <= ?
+               ORDER BY slot_ts, id LIMIT 1""",
+            (service_id, now),
+        ).fetchone()
+        if due is not None:
+            heads.append((1, due["slot_ts"], due["id"]))
+        else:
+            heads.append((2, head["queue_ts"], head["id"]))
     return (min(heads)[2],) if heads else None
 
 
@@ -284,7 +318,7 @@ def _call_next(conn, clock, counter_id, user_id, finish_current):
             )
         finished = _finish_held(conn, clock, counter, user_id, now)
         counter = _counter_row(conn, counter_id)
-    nxt = _next_waiting(conn, counter_id)
+    nxt = _next_waiting(conn, counter_id, now)
     if nxt is None:
         change = Change(counter=counter_dict(conn, clock, counter_id))
     else:
@@ -417,8 +451,9 @@ def _transfer(conn, clock, counter_id, service_id, position, user_id):
     else:
         queue_ts = now
     moved = conn.execute(
+        # A transferred booking ticket is a normal ticket in its new line (no slot).
         """UPDATE tickets SET status = 'waiting', service_id = ?, queue_ts = ?, counter_id = NULL,
-               called_ts = NULL, started_ts = NULL, call_count = 0
+               called_ts = NULL, started_ts = NULL, call_count = 0, slot_ts = NULL
            WHERE id = ? RETURNING *""",
         (service_id, queue_ts, row["id"]),
     ).fetchone()

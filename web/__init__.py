@@ -11,7 +11,7 @@ from apiflask import APIFlask
 from flask import request
 from werkzeug.routing import IntegerConverter
 
-from db import accounts, demo, migrations, tickets
+from db import accounts, bookings, demo, migrations, tickets
 from db.clock import Clock
 from db.connection import Pool, connect
 from db.writer import Writer
@@ -109,6 +109,8 @@ class Giliran:
                     with self.app.app_context():
                         change = tickets.rollover(conn, self.clock)
                         publish(conn, change)
+                        # Bookings past their check-in window become missed; old personal data goes.
+                        publish(conn, bookings.housekeep(conn, self.clock))
             except Exception:
                 log.exception("roll-over check failed")
             socketio.sleep(5)
@@ -217,6 +219,7 @@ def create_app(test_config=None):
 
     from admin.api import bp as admin_api
     from admin.pages import bp as admin_pages
+    from booking.api import bp as booking_api
     from counter.api import bp as counter_api
     from counter.pages import bp as counter_pages
     from display.api import bp as display_api
@@ -229,7 +232,7 @@ def create_app(test_config=None):
     from web.pages import bp as web_pages
 
     for bp in (auth_api, core_api, admin_api, kiosk_api, counter_api, web_pages, kiosk_pages,
-               counter_pages, display_pages, admin_pages, display_api, printer_api):
+               counter_pages, display_pages, admin_pages, display_api, printer_api, booking_api):
         app.register_blueprint(bp)
 
     from web.events import socketio

@@ -47,6 +47,23 @@ def present_ticket(ticket):
     return {**ticket, "tracking_url": tracking_url(ticket["code"])}
 
 
+def booking_url(code):
+    """The citizen's page for a booking (`/b/<code>`), absolute where the server knows its address."""
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        return base.rstrip("/") + f"/b/{code}"
+    if has_request_context():
+        return f"{request.host_url}b/{quote(code)}"
+    return f"/b/{quote(code)}"
+
+
+def present_booking(booking):
+    """A booking with its page's URL, as every answer carries it."""
+    if booking is None:
+        return None
+    return {**booking, "booking_url": booking_url(booking["code"])}
+
+
 def present_counter(counter):
     """A counter with its ticket presented."""
     if counter is None:
@@ -95,6 +112,26 @@ def publish(conn, change):
              to=_rooms(aid) + [f"track:{service_id}"])
     for counter in ([change.counter] if change.counter else []) + list(change.counters):
         emit("counter_changed", present_counter(counter), to=_rooms(counter["agency_id"]))
+    publish_bookings(conn, change, agencies)
+
+
+def publish_bookings(conn, change, agencies=None):
+    """`booking_changed` to the staff of the booking's agency, one per booking event.
+
+    The events themselves (`change.booking_events`: name, booking with the full phone)
+    are what the citizen's messages (webhooks) are made from; the staff get the masked
+    booking only.
+    """
+    agencies = {} if agencies is None else agencies
+    for name, booking in getattr(change, "booking_events", None) or []:
+        aid = _service_agency(conn, booking["service_id"], agencies)
+        public = {k: v for k, v in booking.items() if k not in ("phone", "cancel_reason")}
+        from db.identity import mask_phone
+
+        public["phone"] = mask_phone(booking["phone"])
+        socketio.emit("booking_changed", {"event": name, "booking": present_booking(public),
+                                          "reason": booking.get("cancel_reason")},
+                      to=_rooms(aid, display=False))
 
 
 def publish_all(conn, changes):

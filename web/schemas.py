@@ -232,6 +232,7 @@ class ServiceOut(ServiceFields):
     closed_reason = String(allow_none=True)
     waiting = Integer()
     issued_today = Integer()
+    booked_today = Integer(metadata={"description": "Today's bookings not yet checked in (held out of the quota)"})
     quota_left = Integer(allow_none=True)
     estimated_wait_s = Integer()
     open_counters = Integer()
@@ -256,6 +257,10 @@ class TicketOut(Schema):
     tracking_url = String()
     print_status = String(validate=OneOf(["none", "pending", "printed", "failed"]))
     service_day = String()
+    booking_code = String(allow_none=True, metadata={"description": "The booking it was checked in from"})
+    slot_start = String(allow_none=True, metadata={"format": "date-time"})
+    slot_end = String(allow_none=True, metadata={"format": "date-time"})
+    booking_name = String(allow_none=True, metadata={"description": "The booked citizen's name"})
 
 
 class CounterOut(Schema):
@@ -279,6 +284,9 @@ class WaitingOut(Schema):
     priority_kind = String(allow_none=True)
     issued_at = String()
     call_count = Integer()
+    booking_code = String(allow_none=True)
+    booking_name = String(allow_none=True)
+    slot_start = String(allow_none=True)
 
 
 class UserOut(Schema):

@@ -1,0 +1,1 @@
+"""Online booking (MPP Digital): the booking API; the citizen's pages come beside it."""

@@ -1,0 +1,296 @@
+"""The booking API of shared/API.md "Bookings": settings, slots, booking, cancel, check-in.
+
+Thin routes: who is asking and what they sent, one call to db/bookings.py or
+db/checkin.py, and the events after the commit through web/events.publish.
+"""
+
+from apiflask import APIBlueprint, Schema
+from apiflask.fields import Boolean, Integer, List, Nested, String
+from apiflask.validators import Length, Range
+from flask import current_app, request
+
+from db import bookings, catalog, checkin
+from web.auth import Forbidden, current_actor, idempotency_key, require_agency, requires
+from web.database import clock, get_db
+from web.events import present_booking, present_ticket, publish
+from web.schemas import In, TicketOut
+
+bp = APIBlueprint("booking_api", __name__, url_prefix="/api/v1", tag="Bookings")
+
+
+
+class BookingSettingsIn(In):
+    enabled = Boolean(required=True)
+    slot_minutes = Integer(strict=True, load_default=None, allow_none=True,
+                           validate=Range(*bookings.LIMITS["slot_minutes"]),
+                           metadata={"description": "Length of a slot (default 30)"})
+    seats_per_slot = Integer(strict=True, load_default=None, allow_none=True,
+                             validate=Range(*bookings.LIMITS["seats_per_slot"]),
+                             metadata={"description": "Seats in each slot (default 2)"})
+    days_ahead = Integer(strict=True, load_default=None, allow_none=True,
+                         validate=Range(*bookings.LIMITS["days_ahead"]),
+                         metadata={"description": "How many days ahead a slot can be booked (default 14)"})
+    check_in_early_minutes = Integer(strict=True, load_default=None, allow_none=True,
+                                     validate=Range(*bookings.LIMITS["check_in_early_minutes"]),
+                                     metadata={"description": "Check-in opens this long before the slot (default 30)"})
+    check_in_late_minutes = Integer(strict=True, load_default=None, allow_none=True,
+                                    validate=Range(*bookings.LIMITS["check_in_late_minutes"]),
+                                    metadata={"description": "Check-in closes this long after the slot starts (default 15)"})
+    nik_required = Boolean(load_default=None, allow_none=True,
+                           metadata={"description": "Bookings must give a NIK (default false)"})
+
+
+class BookingSettingsOut(Schema):
+    service_id = Integer()
+    enabled = Boolean()
+    slot_minutes = Integer()
+    seats_per_slot = Integer()
+    days_ahead = Integer()
+    check_in_early_minutes = Integer()
+    check_in_late_minutes = Integer()
+    nik_required = Boolean()
+
+
+class MppBookingSettings(In):
+    release_delay_minutes = Integer(strict=True, load_default=None, allow_none=True,
+                                    validate=Range(*bookings.MPP_LIMITS["release_delay_minutes"]),
+                                    metadata={"description": "A cancelled seat is offered again after this long (default 15)"})
+    purge_after_days = Integer(strict=True, load_default=None, allow_none=True,
+                               validate=Range(*bookings.MPP_LIMITS["purge_after_days"]),
+                               metadata={"description": "Name, phone and NIK digits are dropped this long after the slot (default 30)"})
+
+
+class SlotsQuery(In):
+    date = String(required=True, validate=Length(min=1, max=20), metadata={"example": "2026-11-24"})
+
+
+class SlotOut(Schema):
+    start = String(metadata={"format": "date-time"})
+    end = String(metadata={"format": "date-time"})
+    seats = Integer()
+    left = Integer()
+    open = Boolean(metadata={"description": "Whether it can still be booked (it has not begun)"})
+
+
+class BookingIn(In):
+    service_id = Integer(strict=True, required=True, validate=Range(min=1, max=2**62))
+    start = String(required=True, validate=Length(min=1, max=40),
+                   metadata={"format": "date-time", "description": "A slot's `start`"})
+    name = String(required=True, validate=Length(max=200))
+    phone = String(required=True, validate=Length(max=40),
+                   metadata={"example": "0812-3456-7890", "description": "An Indonesian mobile number"})
+    nik = String(load_default=None, allow_none=True, validate=Length(max=40),
+                 metadata={"description": "16 digits; required where the service says so"})
+
+
+class BookingOut(Schema):
+    code = String(metadata={"description": "8 characters, no look-alikes (no 0/O, 1/I/L)"})
+    service_id = Integer()
+    start = String(metadata={"format": "date-time"})
+    end = String(metadata={"format": "date-time"})
+    status = String(metadata={"enum": list(bookings.STATUSES)})
+    ticket_id = Integer(allow_none=True)
+    booking_url = String()
+    service_day = String()
+    name = String(allow_none=True)
+    phone = String(allow_none=True, metadata={"description": "Masked, e.g. 0812****5678"})
+    nik = String(allow_none=True, metadata={"description": "Masked: the last 4 digits only"})
+    check_in_from = String(metadata={"format": "date-time"})
+    check_in_until = String(metadata={"format": "date-time"})
+    created_at = String(metadata={"format": "date-time"})
+    cancelled_at = String(allow_none=True)
+    checked_in_at = String(allow_none=True)
+
+
+class StaffBookingOut(BookingOut):
+    ticket_number = String(allow_none=True)
+
+
+class BookingsQuery(In):
+    date = String(load_default=None, validate=Length(max=20),
+                  metadata={"description": "YYYY-MM-DD; today if left out"})
+    service_id = Integer(load_default=None, validate=Range(min=1, max=2**62),
+                         metadata={"description": "One service; every service of your agency if left out"})
+
+
+class BookableServiceOut(Schema):
+    id = Integer()
+    agency_id = Integer()
+    agency_name = String()
+    prefix = String()
+    name = String()
+    requirements = String()
+    slot_minutes = Integer()
+    days_ahead = Integer()
+    nik_required = Boolean()
+
+
+# -- settings (admin) ------------------------------------------------------------
+
+
+@bp.put("/services/<id:service_id>/booking")
+@requires("admin")
+@bp.input(BookingSettingsIn, arg_name="body")
+@bp.output(BookingSettingsOut)
+@bp.doc(summary="Switch booking on or off for a service and set its slots",
+        description="Values left out keep their current setting (at first: 30-minute slots, "
+                    "2 seats, 14 days ahead, check-in from 30 minutes before to 15 after).",
+        responses={401: "Not logged in", 403: "Not an admin", 404: "Unknown service"})
+def put_settings(service_id, body):
+    return bookings.put_settings(get_db(), service_id, body, actor_id=current_actor().user_id)
+
+
+@bp.get("/services/<id:service_id>/booking")
+@requires("staff")
+@bp.output(BookingSettingsOut)
+@bp.doc(summary="A service's booking settings", responses={401: "Not logged in", 404: "Unknown service"})
+def get_settings(service_id):
+    catalog.get_service(get_db(), service_id)
+    return bookings.get_settings(get_db(), service_id)
+
+
+@bp.get("/booking-settings")
+@requires("staff")
+@bp.output(MppBookingSettings)
+@bp.doc(summary="The MPP-wide booking rules", responses={401: "Not logged in"})
+def get_mpp_settings():
+    return bookings.mpp_settings(get_db())
+
+
+@bp.put("/booking-settings")
+@requires("admin")
+@bp.input(MppBookingSettings, arg_name="body")
+@bp.output(MppBookingSettings)
+@bp.doc(summary="Change the MPP-wide booking rules (release delay, keeping of personal data)",
+        responses={401: "Not logged in", 403: "Not an admin"})
+def put_mpp_settings(body):
+    return bookings.put_mpp_settings(get_db(), body, actor_id=current_actor().user_id)
+
+
+# -- the citizen's side (anyone) ---------------------------------------------------
+
+
+@bp.get("/booking/services")
+@requires("anyone")
+@bp.output(BookableServiceOut(many=True))
+@bp.doc(summary="The services that take bookings, with their agency", security=[])
+def bookable_services():
+    rows = get_db().execute(
+        """SELECT s.*, a.name AS agency_name, b.slot_minutes, b.days_ahead, b.nik_required
+           FROM services s JOIN agencies a ON a.id = s.agency_id
+           JOIN booking_settings b ON b.service_id = s.id
+           WHERE b.enabled = 1 AND s.active = 1 AND a.active = 1
+           ORDER BY a.sort, a.name, s.sort, s.prefix, s.id""").fetchall()
+    return [{"id": r["id"], "agency_id": r["agency_id"], "agency_name": r["agency_name"],
+             "prefix": r["prefix"], "name": r["name"], "requirements": r["requirements"] or "",
+             "slot_minutes": r["slot_minutes"], "days_ahead": r["days_ahead"],
+             "nik_required": bool(r["nik_required"])} for r in rows]
+
+
+@bp.get("/services/<id:service_id>/slots")
+@requires("anyone")
+@bp.input(SlotsQuery, location="query", arg_name="query")
+@bp.output(SlotOut(many=True))
+@bp.doc(summary="A service's slots on a day, with the seats left",
+        description="`[]` on a day the service is closed (a holiday, a closed weekday).",
+        security=[], responses={400: "A day before today or past days_ahead",
+                                404: "Unknown service, or it takes no bookings"})
+def list_slots(service_id, query):
+    return bookings.list_slots(get_db(), clock(), service_id, query["date"])
+
+
+@bp.post("/bookings")
+@requires("anyone")
+@bp.input(BookingIn, arg_name="body")
+@bp.output(BookingOut, status_code=201)
+@bp.doc(summary="Book a seat of a slot",
+        security=[], responses={400: "A bad name, phone or NIK (a sentence in `fields`)",
+                                404: "Unknown service",
+                                409: "slot_full, booking_limit or booking_closed"})
+def create_booking(body):
+    conn = get_db()
+    change = bookings.book(conn, clock(), body["service_id"], body["start"], body["name"],
+                           body["phone"], nik=body["nik"], secret=current_app.config["SECRET_KEY"])
+    publish(conn, change)
+    return present_booking(change.booking)
+
+
+@bp.get("/bookings/<string:code>")
+@requires("anyone")
+@bp.output(BookingOut)
+@bp.doc(summary="One booking, for whoever holds its code", security=[],
+        responses={404: "No booking with that code"})
+def get_booking(code):
+    return present_booking(bookings.get_booking(get_db(), clock(), code[:40]))
+
+
+@bp.post("/bookings/<string:code>/cancel")
+@requires("anyone")
+@bp.output(BookingOut)
+@bp.doc(summary="Cancel a booking (its seat is offered again after the release delay)",
+        security=[], responses={404: "No booking with that code",
+                                409: "already_checked_in, booking_missed or booking_past"})
+def cancel_booking(code):
+    conn = get_db()
+    change = bookings.cancel(conn, clock(), code[:40])
+    publish(conn, change)
+    return present_booking(change.booking)
+
+
+@bp.post("/bookings/<string:code>/check-in")
+@requires("kiosk", "staff")
+@bp.output(TicketOut, status_code=201)
+@bp.doc(
+    summary="Check a booking in: its ticket, called at the slot's time",
+    description="Send an `Idempotency-Key` header to make a retried tap safe: the same key "
+                "from the same caller returns the ticket of the first check-in.",
+    responses={401: "Not authenticated", 403: "Not a kiosk or staff", 404: "No booking with that code",
+               409: "not_today, too_early, too_late, booking_cancelled or already_checked_in"},
+)
+def check_in(code):
+    actor = current_actor()
+    conn = get_db()
+    if actor.is_staff and actor.role != "admin":
+        row = bookings.booking_row(conn, code[:40])
+        require_agency(actor, catalog.get_service(conn, row["service_id"])["agency_id"])
+    key = idempotency_key()
+    if key is not None:
+        key = f"{actor.kind[0]}{actor.id}:check-in:{key}"
+    printer_id = actor.row["printer_id"] if actor.kind == "device" else None
+    change = checkin.check_in(conn, clock(), code[:40], device_id=actor.device_id,
+                              user_id=actor.user_id, idempotency_key=key, printer_id=printer_id,
+                              job_payload={"base_url": request.host_url})
+    publish(conn, change)
+    return present_ticket(change.ticket)
+
+
+@bp.get("/bookings")
+@requires("staff")
+@bp.input(BookingsQuery, location="query", arg_name="query")
+@bp.output(StaffBookingOut(many=True))
+@bp.doc(summary="The day's bookings of a service (or of every service of your agency)",
+        responses={401: "Not logged in", 403: "Another agency's service", 404: "Unknown service"})
+def list_bookings(query):
+    actor = current_actor()
+    conn = get_db()
+    day = query["date"] or clock().service_day()
+    try:
+        from datetime import date
+
+        day = date.fromisoformat(day).isoformat()
+    except ValueError:
+        from db.errors import Invalid
+
+        raise Invalid("validation_error", "Some fields are not valid.", {"date": "A date as YYYY-MM-DD."})
+    if query["service_id"] is not None:
+        service = catalog.get_service(conn, query["service_id"])
+        require_agency(actor, service["agency_id"])
+        service_ids = [service["id"]]
+    elif actor.role == "admin":
+        service_ids = [r[0] for r in conn.execute("SELECT id FROM services")]
+    elif actor.agency_id is None:
+        raise Forbidden("other_agency", "You belong to no agency.")
+    else:
+        service_ids = [r[0] for r in conn.execute("SELECT id FROM services WHERE agency_id = ?",
+                                                  (actor.agency_id,))]
+    return [present_booking(b) for b in bookings.list_bookings(conn, clock(), day, service_ids)]
