@@ -47,3 +47,48 @@ def test_priority_booking_keeps_both_marks():
     text = [item["text"].strip() for item in texts(layout.ticket_bytes(
         demo(priority="lansia", booking_start=start), 80), 80)]
     assert "PRIORITAS" in text and "RESERVASI" in text and "Jadwal 10:00 WIB" in text
+
+
+@pytest.mark.server
+def test_checked_in_booking_prints_its_mark_on_the_kiosks_printer(tmp_path):
+    """Through the real server and spool to a fake network printer: the bytes carry the mark."""
+    import time
+
+    import requests
+
+    from booking_helpers import at, book, enable, start_server
+    from fakeprinter import FakeNetworkPrinter
+
+    srv = start_server(tmp_path)
+    try:
+        url = srv.url + "/api/v1"
+        enable(srv, "A", check_in_late_minutes=120)
+        with FakeNetworkPrinter(lifetime=60) as fake:
+            printer = srv.admin.post(url + "/printers", json={"name": "Printer Lobi", "transport": "network",
+                                                              **fake.config}).json()
+            kiosk_id = next(d["id"] for d in srv.admin.get(url + "/devices").json() if d["kind"] == "kiosk")
+            assert srv.admin.patch(url + f"/devices/{kiosk_id}", json={"printer_id": printer["id"]}).ok
+            code = book(srv, "A", at(9, 30))
+            r = requests.post(f"{url}/bookings/{code}/check-in", timeout=10,
+                              headers={"Authorization": f"Bearer {srv.tokens['kiosk']}",
+                                       "Idempotency-Key": "scan-1"})
+            assert r.status_code == 201 and r.json()["print_status"] == "pending"
+            ticket = r.json()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not fake.received.rstrip(b"\x00\x01").endswith(b"\x1dV"):
+                time.sleep(0.02)
+            data = fake.received
+            assert ticket["number"].encode() in data
+            assert b" RESERVASI " in data and b"Jadwal 09:30 WIB" in data
+            items = texts(data, 80)
+            mark = [item for item in items if item["text"].strip() == "RESERVASI"]
+            assert mark and mark[0]["invert"]
+            # A retried tap (same key) answers the same ticket and prints nothing more.
+            again = requests.post(f"{url}/bookings/{code}/check-in", timeout=10,
+                                  headers={"Authorization": f"Bearer {srv.tokens['kiosk']}",
+                                           "Idempotency-Key": "scan-1"})
+            assert again.status_code == 201 and again.json()["id"] == ticket["id"]
+            time.sleep(1)
+            assert len(fake.jobs()) == 1
+    finally:
+        srv.stop()
