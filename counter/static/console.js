@@ -213,6 +213,7 @@
     } else {
       $("current").className = "current card" + (c.state === "paused" ? " paused-empty" : "");
     }
+    if (window.ConsoleBookings) { window.ConsoleBookings.current(tk); }  // a booking's slot and name
     Object.keys(buttons).forEach(function (a) {
       buttons[a].disabled = S.busy || !G.online || !!blocked(a);
     });
@@ -244,7 +245,8 @@
       list.appendChild(el("li", { class: w.priority ? "prio" : "", "data-number": w.number }, [
         el("span", { class: "w-number", text: w.number }),
         el("span", { class: "w-service", text: mine.length > 1 ? serviceName(w.service_id) : "" }),
-        w.priority ? el("span", { class: "priority-mark", text: prioText(w.priority_kind) }) : null,
+        w.priority ? el("span", { class: "priority-mark", text: prioText(w.priority_kind) })
+          : (window.ConsoleBookings ? window.ConsoleBookings.mark(w) : null),
         el("span", { class: "w-wait", text: minutes(secondsSince(w.issued_at)) })
       ]));
     });
@@ -308,6 +310,7 @@
     },
     queue_changed: function (q) {
       if ((S.counter.service_ids || []).indexOf(q.service_id) >= 0) { loadWaitingSoon(); }
+      if (window.ConsoleBookings) { window.ConsoleBookings.changed(q.service_id); }
     },
     online: function (on) { if (!on) { document.body.removeAttribute("data-synced"); } render(); }
   });
