@@ -122,11 +122,16 @@ def list_devices():
 @bp.doc(summary="Rename a device, set its printer or its agencies",
         responses={**ADMIN_ERRORS, 404: "Unknown device or printer"})
 def update_device(device_id, body):
-    return accounts.update_device(
+    device = accounts.update_device(
         get_db(), device_id, name=body.get("name", _UNSET),
         printer_id=body.get("printer_id", _UNSET), agency_ids=body.get("agency_ids", _UNSET),
         actor_id=current_actor().user_id,
     )
+    if "agency_ids" in body:
+        from web.events import disconnect_sockets
+
+        disconnect_sockets(f"device:{device_id}")  # it reconnects into its new agencies' rooms
+    return device
 
 
 @bp.post("/printers")

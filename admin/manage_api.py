@@ -3,7 +3,7 @@
 import io
 
 from apiflask.schemas import FileSchema
-from flask import Response
+from flask import Response, session
 
 from admin.api import ADMIN_ERRORS, bp
 from admin.schemas import (AgencyPatch, AuditOut, AuditQuery, CounterPatch, HolidayIn, HolidayOut,
@@ -13,7 +13,7 @@ from db.errors import Invalid
 from db.tickets import Change, waiting_count
 from web.auth import current_actor, requires
 from web.database import clock, get_db
-from web.events import present_counter, publish, socketio
+from web.events import disconnect_sockets, present_counter, publish, socketio
 from web.schemas import AgencyOut, CounterOut, DeviceOut, UserOut
 
 
@@ -91,7 +91,11 @@ def list_holidays():
 @bp.output(HolidayOut, status_code=201)
 @bp.doc(summary="Close the MPP on a day", responses=ADMIN_ERRORS)
 def set_holiday(body):
-    holiday = admin_db.set_holiday(get_db(), body["day"], body["name"], actor_id=current_actor().user_id)
+    conn = get_db()
+    # The day's bookings are cancelled with it; the admin gets them listed to tell the citizens.
+    holiday, change = admin_db.set_holiday_and_cancel_bookings(
+        conn, clock(), body["day"], body["name"], actor_id=current_actor().user_id)
+    publish(conn, change)
     socketio.emit("services_changed", {"agency_id": None, "service_id": None},
                   to=["staff:all", "display:all"])
     return holiday
@@ -127,7 +131,11 @@ def update_counter(counter_id, body):
 @bp.doc(summary="Change a person's role, agency or name, or (de)activate them",
         responses={**ADMIN_ERRORS, 404: "Unknown user", 409: "Your own account"})
 def update_user(user_id, body):
-    return admin_db.update_user(get_db(), user_id, body, actor_id=current_actor().user_id)
+    user = admin_db.update_user(get_db(), user_id, body, actor_id=current_actor().user_id)
+    if {"active", "role", "agency_id"} & set(body):
+        # Deactivated: refused on reconnect; a new role or agency: new rooms on reconnect.
+        disconnect_sockets(f"user:{user_id}")
+    return user
 
 
 @bp.post("/users/<id:user_id>/password")
@@ -136,7 +144,11 @@ def update_user(user_id, body):
 @bp.output({}, status_code=204)
 @bp.doc(summary="Set a new password for a person", responses={**ADMIN_ERRORS, 404: "Unknown user"})
 def reset_password(user_id, body):
-    admin_db.reset_password(get_db(), user_id, body["password"], actor_id=current_actor().user_id)
+    ended = admin_db.reset_password(get_db(), user_id, body["password"],
+                                    actor_id=current_actor().user_id)
+    disconnect_sockets(*[f"session:{sid}" for sid in ended])
+    if user_id == current_actor().user_id:
+        session.clear()  # the admin's own session ended with the others
     return ""
 
 
@@ -145,7 +157,9 @@ def reset_password(user_id, body):
 @bp.output(DeviceOut)
 @bp.doc(summary="Revoke a device's token", responses={**ADMIN_ERRORS, 404: "Unknown device"})
 def revoke_device(device_id):
-    return admin_db.revoke_device(get_db(), device_id, actor_id=current_actor().user_id)
+    device = admin_db.revoke_device(get_db(), device_id, actor_id=current_actor().user_id)
+    disconnect_sockets(f"device:{device_id}")
+    return device
 
 
 @bp.get("/audit")

@@ -44,6 +44,9 @@ class HolidayIn(In):
 class HolidayOut(Schema):
     day = String()
     name = String()
+    affected_bookings = List(Dict(), metadata={
+        "description": "Setting a holiday: the day's bookings it cancelled (code, service_id, "
+                       "start, name, masked phone), to tell the citizens"})
 
 
 class CounterPatch(In):

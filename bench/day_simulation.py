@@ -1,6 +1,6 @@
 """A whole busy day at the demo MPP, faster than real time; how good is the estimated wait?
 
-    .venv/bin/python bench/day_simulation.py [--citizens 3000] [--seed 7]
+    .venv/bin/python bench/day_simulation.py [--citizens 3000] [--seed 7] [--booked 0.3]
 
 Runs the real engine (db/tickets.py) on a real SQLite file with a clock the
 simulation moves: citizens arrive by a Poisson process whose rate follows a
@@ -10,6 +10,13 @@ log-normally distributed time around the service's usual length. For each
 ticket it compares the `estimated_wait_s` shown at issue with the wait that
 really followed (issue to first call), and prints waits per service and the
 estimate's error.
+
+With `--booked F`, a share F of the citizens booked a slot the day before
+(the slot after the time they would have come, 30-minute slots); they arrive
+0-20 minutes before it, check in at the kiosk (db/checkin.py) and are called
+from the slot's start ahead of the walk-ins. The estimate's error is then
+printed for walk-ins and booked citizens apart, with the booked citizens'
+punctuality (slot start to call).
 """
 
 import argparse
@@ -26,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from db import demo, migrations, tickets  # noqa: E402
+from db import bookings, checkin, demo, migrations, tickets  # noqa: E402
 from db.errors import Conflict  # noqa: E402
 from db.clock import FixedClock  # noqa: E402
 from db.connection import connect  # noqa: E402
@@ -77,6 +84,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--citizens", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--booked", type=float, default=0.0,
+                        help="share of the citizens who booked a slot (0-1)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     tz = ZoneInfo("Asia/Jakarta")
@@ -96,9 +105,22 @@ def main():
     weights = [demand[p] for p in prefixes]
     events = []  # (time, order, kind, payload)
     order = 0
+    booked_slots = {}  # booking code -> slot start
+    if args.booked:
+        for svc in services.values():
+            bookings.put_settings(conn, svc["id"], {"enabled": True, "seats_per_slot": 1000})
+    booking_clock = FixedClock("Asia/Jakarta", day_start - 86400)  # booked the day before
     for t in arrivals(args.citizens, rng, day_start):
         order += 1
-        heapq.heappush(events, (t, order, "arrive", rng.choices(prefixes, weights)[0]))
+        prefix = rng.choices(prefixes, weights)[0]
+        if rng.random() < args.booked:
+            slot = day_start + math.ceil((t - day_start) / 1800) * 1800
+            code = bookings.book(conn, booking_clock, services[prefix]["id"], clock.iso(slot),
+                                 "Warga", f"0812{order:08d}", secret="bench").booking["code"]
+            booked_slots[code] = slot
+            heapq.heappush(events, (slot - rng.uniform(0, 1200), order, "check_in", (prefix, code)))
+        else:
+            heapq.heappush(events, (t, order, "arrive", prefix))
     for c in counters:
         order += 1
         heapq.heappush(events, (day_start, order, "free", c))
@@ -107,14 +129,19 @@ def main():
     turned_away = 0
     shown = {}  # ticket id -> (prefix, issued ts, estimated wait)
     waits = {}  # ticket id -> real wait
+    slot_of = {}  # ticket id -> slot start, for booked citizens
     started = time.perf_counter()
     while events:
         t, _, kind, payload = heapq.heappop(events)
         clock.set(t)
-        if kind == "arrive":
-            svc = services[payload]
+        if kind in ("arrive", "check_in"):
             try:
-                ticket = tickets.issue(conn, clock, svc["id"]).ticket
+                if kind == "check_in":
+                    ticket = checkin.check_in(conn, clock, payload[1]).ticket
+                    slot_of[ticket["id"]] = booked_slots[payload[1]]
+                    payload = payload[0]
+                else:
+                    ticket = tickets.issue(conn, clock, services[payload]["id"]).ticket
             except Conflict:  # the day's quota is used up: the citizen is turned away
                 turned_away += 1
                 continue
@@ -164,6 +191,16 @@ def main():
     print(f"estimate: mean absolute error {statistics.mean(abs(e) for e in errors) / 60:.1f} min, "
           f"mean signed error {statistics.mean(errors) / 60:+.1f} min (positive = over-estimate), "
           f"within ±5 min for {within:.0%} of tickets")
+    if slot_of:
+        for label, ids in (("walk-in", [i for i in waits if i not in slot_of]),
+                           ("booked", [i for i in waits if i in slot_of])):
+            errs = [shown[i][2] - waits[i] for i in ids]
+            print(f"{label:<8} {len(ids):>5} tickets: mean wait {statistics.mean(waits[i] for i in ids) / 60:.1f} m, "
+                  f"estimate MAE {statistics.mean(abs(e) for e in errs) / 60:.1f} min, "
+                  f"signed {statistics.mean(errs) / 60:+.1f} min")
+        late = sorted(shown[i][1] + waits[i] - slot_of[i] for i in waits if i in slot_of)
+        print(f"booked: called {statistics.mean(late) / 60:+.1f} min after the slot's start on average, "
+              f"p90 {late[int(0.9 * (len(late) - 1))] / 60:+.1f} min")
 
 
 if __name__ == "__main__":

@@ -4,18 +4,59 @@ Thin routes: who is asking and what they sent, one call to db/bookings.py or
 db/checkin.py, and the events after the commit through web/events.publish.
 """
 
+from functools import wraps
+
 from apiflask import APIBlueprint, Schema
-from apiflask.fields import Boolean, Integer, List, Nested, String
+from apiflask.fields import Boolean, Integer, String
 from apiflask.validators import Length, Range
 from flask import current_app, request
 
 from db import bookings, catalog, checkin
+from db.errors import DomainError, NotFound
 from web.auth import Forbidden, current_actor, idempotency_key, require_agency, requires
+from web.limits import client_address, count, over, retry_after
 from web.database import clock, get_db
 from web.events import present_booking, present_ticket, publish
 from web.schemas import In, TicketOut
 
 bp = APIBlueprint("booking_api", __name__, url_prefix="/api/v1", tag="Bookings")
+
+# Codes cannot be enumerated: an address that asks for too many codes that do not
+# exist is refused for a while (web/limits.py). Only misses count, so a citizen
+# looking at their own booking again and again is never refused; kiosks and
+# staff (authenticated) are not counted.
+LOOKUP_MISSES = "20 per 10 minutes"
+
+
+class TooManyLookups(DomainError):
+    status = 429
+    code = "too_many_lookups"
+    message = "Too many booking codes that do not exist were tried; wait a few minutes."
+
+    def __init__(self, retry_after_s):
+        super().__init__()
+        self.retry_after_s = retry_after_s
+
+
+def guarded_lookup(view):
+    """Count an anonymous caller's unknown codes; refuse them with 429 past LOOKUP_MISSES."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_actor().kind is not None:
+            return view(*args, **kwargs)
+        limit = current_app.config.get("BOOKING_LOOKUP_MISSES") or LOOKUP_MISSES
+        address = client_address()
+        if over(limit, "booking-miss", address):
+            raise TooManyLookups(retry_after(limit, "booking-miss", address))
+        try:
+            return view(*args, **kwargs)
+        except NotFound as exc:
+            if exc.code == "booking_not_found":
+                count(limit, "booking-miss", address)
+            raise
+
+    return wrapper
 
 
 
@@ -219,7 +260,8 @@ def create_booking(body):
 @requires("anyone")
 @bp.output(BookingOut)
 @bp.doc(summary="One booking, for whoever holds its code", security=[],
-        responses={404: "No booking with that code"})
+        responses={404: "No booking with that code", 429: "Too many unknown codes from this address"})
+@guarded_lookup
 def get_booking(code):
     return present_booking(bookings.get_booking(get_db(), clock(), code[:40]))
 
@@ -229,7 +271,9 @@ def get_booking(code):
 @bp.output(BookingOut)
 @bp.doc(summary="Cancel a booking (its seat is offered again after the release delay)",
         security=[], responses={404: "No booking with that code",
-                                409: "already_checked_in, booking_missed or booking_past"})
+                                409: "already_checked_in, booking_missed or booking_past",
+                                429: "Too many unknown codes from this address"})
+@guarded_lookup
 def cancel_booking(code):
     conn = get_db()
     change = bookings.cancel(conn, clock(), code[:40])

@@ -3,11 +3,12 @@ transaction each; the `_UNSET` default means "leave this field as it is"."""
 
 import json
 import sqlite3
+import time
 from datetime import date
 
 from werkzeug.security import generate_password_hash
 
-from db import accounts, catalog
+from db import accounts, catalog, sessions
 from db.accounts import _UNSET, MIN_PASSWORD, ROLES
 from db.catalog import AGENCY_CODE_RE, PREFIX_RE, _check_hours, audit, get_agency, get_service
 from db.clock import parse_hhmm
@@ -162,7 +163,7 @@ def list_holidays(conn):
     return [dict(r) for r in conn.execute("SELECT day, name FROM holidays ORDER BY day")]
 
 
-def _set_holiday(conn, day, name, actor_id):
+def _set_holiday(conn, day, name, actor_id, clock=None):
     try:
         day = date.fromisoformat(day).isoformat()
     except (TypeError, ValueError):
@@ -170,12 +171,31 @@ def _set_holiday(conn, day, name, actor_id):
     conn.execute("INSERT INTO holidays (day, name) VALUES (?, ?) "
                  "ON CONFLICT(day) DO UPDATE SET name = excluded.name", (day, name or ""))
     audit(conn, "holiday.set", f"holiday:{day}", {"name": name}, user_id=actor_id)
-    return {"day": day, "name": name or ""}
+    holiday = {"day": day, "name": name or ""}
+    if clock is None:
+        return holiday
+    from db import bookings
+    from db.tickets import Change
+
+    affected, events = bookings.cancel_for_holiday(conn, clock, day)
+    if affected:
+        audit(conn, "holiday.bookings_cancelled", f"holiday:{day}",
+              {"codes": [b["code"] for b in affected]}, user_id=actor_id)
+    return {**holiday, "affected_bookings": affected}, Change(booking_events=events)
 
 
 def set_holiday(conn, day, name, *, actor_id=None):
     """Close the whole MPP on a day (a national holiday, cuti bersama)."""
     return write(conn, _set_holiday, day, name, actor_id)
+
+
+def set_holiday_and_cancel_bookings(conn, clock, day, name, *, actor_id=None):
+    """Close the MPP on a day and, in the same write, cancel that day's bookings.
+
+    Returns (holiday with `affected_bookings` for the admin, Change with one
+    `booking.cancelled` event per booking, reason `holiday`).
+    """
+    return write(conn, _set_holiday, day, name, actor_id, clock)
 
 
 def _delete_holiday(conn, day, actor_id):
@@ -264,6 +284,8 @@ def _update_user(conn, user_id, values, actor_id):
     if user_id == actor_id and changes.get("role", "admin") != "admin":
         raise Conflict("own_account", "You cannot take the admin role from yourself.")
     _apply(conn, "users", user_id, changes, "user.update", actor_id)
+    if changes.get("active") == 0:
+        sessions.end_user_sessions_in(conn, user_id, time.time(), "deactivated")
     return accounts.user_dict(_user_row(conn, user_id))
 
 
@@ -279,11 +301,14 @@ def _reset_password(conn, user_id, password, actor_id):
     conn.execute("UPDATE users SET password_hash = ? WHERE id = ?",
                  (generate_password_hash(password, accounts.HASH_METHOD), user_id))
     audit(conn, "user.password", f"user:{user_id}", user_id=actor_id)
+    # Whoever knew the old password may hold a session: every one ends.
+    return sessions.end_user_sessions_in(conn, user_id, time.time(), "password_reset")
 
 
 def reset_password(conn, user_id, password, *, actor_id=None):
-    """Give a person a new password (the hash only is stored and audited as done)."""
-    write(conn, _reset_password, user_id, password, actor_id)
+    """Give a person a new password (the hash only is stored and audited as done);
+    ends all of their sessions and returns those sessions' ids."""
+    return write(conn, _reset_password, user_id, password, actor_id)
 
 
 def _revoke_device(conn, device_id, actor_id):

@@ -43,6 +43,9 @@ def normalise_phone(text):
     if not isinstance(text, str) or not text.strip() or len(text) > 40:
         _bad("phone", "Give a mobile (WhatsApp) number, e.g. 0812-3456-7890.")
     raw = text.strip()
+    if any(not (ch.isascii() and (ch.isdigit() or ch in " +-().")) for ch in raw):
+        # libphonenumber would read letters as a keypad's digits (1-800-FLOWERS).
+        _bad("phone", "A phone number has only digits (and +, -, spaces), e.g. 0812-3456-7890.")
     # "62812…" without the plus is how many people write it; libphonenumber would read
     # it as a national number starting with 62.
     digits = "".join(ch for ch in raw if ch.isdigit())
@@ -52,6 +55,8 @@ def normalise_phone(text):
         number = phonenumbers.parse(raw, "ID")
     except phonenumbers.NumberParseException:
         _bad("phone", "This is not a phone number; give a mobile number like 0812-3456-7890.")
+    if number.country_code != 62:
+        _bad("phone", "Give an Indonesian mobile number (+62), e.g. 0812-3456-7890.")
     if not phonenumbers.is_valid_number(number):
         _bad("phone", "This phone number is not valid; check the digits (e.g. 0812-3456-7890).")
     if phonenumbers.number_type(number) not in MOBILE:

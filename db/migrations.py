@@ -169,6 +169,18 @@ def _m005_display(db):
     )
 
 
+def _m006_sessions(db):
+    """Server-side sessions: a login is a row that logout, a password reset or
+    deactivation ends (the cookie only carries its random id)."""
+    db.execute(
+        """CREATE TABLE sessions (
+               id INTEGER PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE,
+               user_id INTEGER NOT NULL REFERENCES users(id),
+               created_ts REAL NOT NULL, last_seen_ts REAL NOT NULL,
+               ended_ts REAL, end_reason TEXT)""")
+    db.execute("CREATE INDEX sessions_live ON sessions (user_id) WHERE ended_ts IS NULL")
+
+
 def _m007_bookings(db):
     """Online booking: settings per service, the MPP-wide rules, bookings, and tickets that
     came from a booking (its slot orders the calling)."""
@@ -233,6 +245,7 @@ MIGRATIONS = [
     (3, "printing: open jobs index", _m003_printing),
     (4, "admin reports and survey", _m004_admin_reports_and_survey),
     (5, "display: counter kinds and media", _m005_display),
+    (6, "server-side sessions", _m006_sessions),
     (7, "bookings", _m007_bookings),
 ]
 

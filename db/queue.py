@@ -111,20 +111,32 @@ def estimate_wait_s(conn, service, day, row=None, now=None):
         import time
 
         now = time.time()  # callers pass the MPP clock's now; this is for scripts
-    if row is None:
-        ahead = conn.execute(
-            f"SELECT count(*) FROM tickets WHERE status = 'waiting' AND service_id IN ({marks})",
-            sharing,
-        ).fetchone()[0]
-    else:
-        cls, ots = order_key(row, now)
-        params = {f"s{i}": sid for i, sid in enumerate(sharing)}
-        ahead = conn.execute(
+    params = {f"s{i}": sid for i, sid in enumerate(sharing)}
+    in_sharing = ",".join(":" + k for k in params)
+
+    def ahead_at(when):
+        """Waiting tickets call-next would take before this one at `when`."""
+        if row is None:
+            return conn.execute(
+                f"SELECT count(*) FROM tickets WHERE status = 'waiting' AND service_id IN ({in_sharing})",
+                params).fetchone()[0]
+        cls, ots = order_key(row, when)
+        return conn.execute(
             f"""SELECT count(*) FROM tickets
-                WHERE status = 'waiting' AND service_id IN ({','.join(':' + k for k in params)})
+                WHERE status = 'waiting' AND service_id IN ({in_sharing})
                   AND id != :id AND {BEFORE}""",
-            {**params, "id": row["id"], "now": now, "cls": cls, "ots": ots},
+            {**params, "id": row["id"], "now": when, "cls": cls, "ots": ots},
         ).fetchone()[0]
+
+    def booked_before(until, strictly=False):
+        """Booked citizens not yet checked in, still able to, whose slot starts by `until`."""
+        return conn.execute(
+            f"""SELECT count(*) FROM bookings b LEFT JOIN booking_settings s ON s.service_id = b.service_id
+                WHERE b.status = 'booked' AND b.service_id IN ({in_sharing})
+                  AND b.slot_start_ts {'<' if strictly else '<='} :until
+                  AND b.slot_start_ts + 60 * coalesce(s.check_in_late_minutes, 15) >= :now""",
+            {**params, "until": until, "now": now}).fetchone()[0]
+
     per_ticket = service_time_s(conn, service, day, sharing)
     counters, busy = conn.execute(
         """SELECT count(*), count(c.ticket_id) FROM counters c
@@ -137,18 +149,25 @@ def estimate_wait_s(conn, service, day, row=None, now=None):
         # A counter busy with someone frees up, on average, half a service time from now.
         return (n + busy / 2) / max(1, counters) * per_ticket
 
-    estimate = wait(ahead)
-    if row is None or not row["priority"]:
-        # Booked citizens due before this one's call (within their check-in window) go first.
-        due = conn.execute(
-            f"""SELECT count(*) FROM bookings b LEFT JOIN booking_settings s ON s.service_id = b.service_id
-                WHERE b.status = 'booked' AND b.service_id IN ({marks})
-                  AND b.slot_start_ts <= ?
-                  AND b.slot_start_ts + 60 * coalesce(s.check_in_late_minutes, 15) >= ?""",
-            (*sharing, now + estimate, now),
-        ).fetchone()[0]
-        if due:
-            estimate = wait(ahead + due)
+    ahead = ahead_at(now)
+    cls = 2 if row is None else order_key(row, now)[0]
+    if cls < 2:  # priority, or a booking whose slot has started: only those ahead count
+        return int(round(wait(ahead)))
+    # Booked citizens due before this one's call go first when they come: count those
+    # whose slot starts before the estimated call, until the count settles.
+    due = 0
+    for _ in range(5):
+        more = booked_before(now + wait(ahead + due))
+        if more == due:
+            break
+        due = more
+    estimate = wait(ahead + due)
+    if row is not None and row["slot_ts"] is not None:
+        # A booking checked in early: called in its turn from check-in if the line is short,
+        # else from its slot's start, behind the priority tickets and the earlier slots.
+        at_slot = (row["slot_ts"] - now) + wait(ahead_at(row["slot_ts"])
+                                               + booked_before(row["slot_ts"], strictly=True))
+        estimate = min(estimate, at_slot)
     return int(round(estimate))
 
 

@@ -47,12 +47,14 @@ MORNING = datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
 
 @pytest.fixture(autouse=True)
 def fresh_login_limits():
-    """The login limiter counts failures in memory; each test starts with none."""
-    from web import auth
+    """The limiter (web/limits.py) counts in memory; each test starts with none."""
+    from web.limits import limiter
 
-    auth._failures.clear()
+    if limiter.initialized:
+        limiter.reset()
     yield
-    auth._failures.clear()
+    if limiter.initialized:
+        limiter.reset()
 
 
 @pytest.fixture

@@ -106,3 +106,135 @@ def test_staff_list_their_agency_bookings(booking_api):
     assert r.status_code == 200 and len(r.json) == 1 and r.json[0]["phone"] == "0812****7890"
     other = login(booking_api.app, "other")
     assert other.get(f"/api/v1/bookings?date={TOMORROW}&service_id={booking_api.ktp}").status_code == 403
+
+
+def test_bad_phone_is_400_with_a_sentence_and_nothing_booked(booking_api):
+    c = booking_api.app.test_client()
+    r = book(c, booking_api.ktp, f"{TOMORROW}T09:00:00+07:00", phone="021-5551234")
+    assert r.status_code == 400
+    assert r.json["error"]["code"] == "validation_error"
+    assert "mobile" in r.json["error"]["fields"]["phone"]
+    slots = c.get(f"/api/v1/services/{booking_api.ktp}/slots?date={TOMORROW}").json
+    assert {s["left"] for s in slots} == {2}
+
+
+@pytest.mark.parametrize("body,status,code", [
+    ({"start": "besok pagi"}, 400, "validation_error"),
+    ({"name": ""}, 400, "validation_error"),
+    ({"nik": "1234"}, 400, "validation_error"),
+    ({"service_id": 99999}, 404, "service_not_found"),
+    ({"start": f"{TOMORROW}T09:10:00+07:00"}, 409, "booking_closed"),
+], ids=["start-not-a-time", "no-name", "short-nik", "unknown-service", "not-a-slot"])
+def test_booking_refusals(booking_api, body, status, code):
+    full = {"service_id": booking_api.ktp, "start": f"{TOMORROW}T09:00:00+07:00",
+            "name": "Budi", "phone": PHONE, **body}
+    r = booking_api.app.test_client().post("/api/v1/bookings", json=full)
+    assert r.status_code == status and r.json["error"]["code"] == code, r.json
+
+
+def test_second_booking_of_the_same_phone_is_booking_limit(booking_api):
+    c = booking_api.app.test_client()
+    assert book(c, booking_api.ktp, f"{TOMORROW}T09:00:00+07:00", phone="+62 812-3456-7890").status_code == 201
+    r = book(c, booking_api.ktp, f"{TOMORROW}T10:00:00+07:00", phone="6281234567890")
+    assert r.status_code == 409 and r.json["error"]["code"] == "booking_limit"
+
+
+def test_services_quota_left_holds_the_bookings(booking_api):
+    booking_api.admin.patch(f"/api/v1/services/{booking_api.ktp}", json={"daily_quota": 5})
+    c = booking_api.app.test_client()
+    for n in range(2):
+        assert book(c, booking_api.ktp, MORNING.replace(hour=10).isoformat(),
+                    phone=f"08120000000{n}").status_code == 201
+    services = {s["id"]: s for s in booking_api.admin.get("/api/v1/services").json}
+    assert services[booking_api.ktp]["quota_left"] == 3
+    assert services[booking_api.ktp]["booked_today"] == 2
+
+
+def test_the_ticket_of_a_booking_carries_it(booking_api):
+    c = booking_api.app.test_client()
+    start = MORNING.replace(hour=9, minute=30).isoformat()
+    code = book(c, booking_api.ktp, start).json["code"]
+    ticket = c.post(f"/api/v1/bookings/{code}/check-in", headers=booking_api.kiosk).json
+    public = c.get(f"/api/v1/tickets/{ticket['code']}").json
+    assert public["booking_code"] == code and public["slot_start"] == start
+    b = c.get(f"/api/v1/bookings/{code}").json
+    assert b["status"] == "checked_in" and b["ticket_id"] == ticket["id"]
+
+
+def test_idempotent_check_in_by_header(booking_api):
+    c = booking_api.app.test_client()
+    code = book(c, booking_api.ktp, MORNING.replace(hour=9, minute=30).isoformat()).json["code"]
+    headers = {**booking_api.kiosk, "Idempotency-Key": "tap-1"}
+    first = c.post(f"/api/v1/bookings/{code}/check-in", headers=headers)
+    again = c.post(f"/api/v1/bookings/{code}/check-in", headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json["id"] == again.json["id"] and first.json["number"] == again.json["number"]
+
+
+@pytest.mark.parametrize("who,status", [("anonymous", 401), ("display", 403), ("officer", 201),
+                                        ("other", 403)],
+                         ids=["anonymous", "display", "officer-of-its-agency", "officer-of-another"])
+def test_who_may_check_in(booking_api, who, status):
+    c = booking_api.app.test_client()
+    code = book(c, booking_api.ktp, MORNING.replace(hour=9, minute=30).isoformat()).json["code"]
+    headers = {}
+    if who == "display":
+        headers = {"Authorization": f"Bearer {booking_api.people.display_token}"}
+    elif who != "anonymous":
+        c = login(booking_api.app, who)
+    assert c.post(f"/api/v1/bookings/{code}/check-in", headers=headers).status_code == status
+
+
+def test_check_in_refusal_says_when_to_come_back(booking_api):
+    c = booking_api.app.test_client()
+    code = book(c, booking_api.ktp, MORNING.replace(hour=11).isoformat()).json["code"]
+    r = c.post(f"/api/v1/bookings/{code}/check-in", headers=booking_api.kiosk)
+    assert r.status_code == 409 and r.json["error"]["code"] == "too_early"
+    assert "10:30" in r.json["error"]["message"]
+
+
+def test_unknown_codes_are_rate_limited_per_address(booking_api):
+    booking_api.app.config["BOOKING_LOOKUP_MISSES"] = "3 per 10 minutes"
+    c = booking_api.app.test_client()
+    code = book(c, booking_api.ktp, f"{TOMORROW}T09:00:00+07:00").json["code"]
+    for _ in range(3):
+        assert c.get("/api/v1/bookings/ZZZZZZZZ").status_code == 404
+    r = c.get("/api/v1/bookings/ZZZZZZZZ")
+    assert r.status_code == 429 and r.json["error"]["code"] == "too_many_lookups"
+    assert int(r.headers["Retry-After"]) >= 1
+    assert c.get(f"/api/v1/bookings/{code}").status_code == 429
+    # Another address is not affected; a kiosk never is.
+    assert c.get(f"/api/v1/bookings/{code}",
+                 environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
+    assert c.post("/api/v1/bookings/ZZZZZZZZ/check-in", headers=booking_api.kiosk).status_code == 404
+
+
+def test_a_holiday_cancels_the_days_bookings_and_lists_them(booking_api):
+    from tests.conftest import Listener  # noqa: F401  (the events are checked on the real server)
+
+    c = booking_api.app.test_client()
+    code = book(c, booking_api.ktp, f"{TOMORROW}T09:00:00+07:00").json["code"]
+    r = booking_api.admin.post("/api/v1/holidays", json={"day": TOMORROW, "name": "Cuti bersama"})
+    assert r.status_code == 201, r.json
+    affected = r.json["affected_bookings"]
+    assert [b["code"] for b in affected] == [code] and affected[0]["phone"] == "0812****7890"
+    assert c.get(f"/api/v1/bookings/{code}").json["status"] == "cancelled"
+    assert c.get(f"/api/v1/services/{booking_api.ktp}/slots?date={TOMORROW}").json == []
+
+
+def test_mpp_booking_settings(booking_api):
+    r = booking_api.admin.put("/api/v1/booking-settings", json={"release_delay_minutes": 30})
+    assert r.status_code == 200 and r.json == {"release_delay_minutes": 30, "purge_after_days": 30}
+    officer = login(booking_api.app, "officer")
+    assert officer.put("/api/v1/booking-settings", json={"release_delay_minutes": 0}).status_code == 403
+
+
+def test_booking_routes_are_in_the_openapi_document(booking_api):
+    spec = booking_api.app.test_client().get("/api/v1/openapi.json").json
+    for path, method in [("/api/v1/services/{service_id}/booking", "put"),
+                         ("/api/v1/services/{service_id}/slots", "get"),
+                         ("/api/v1/bookings", "post"), ("/api/v1/bookings", "get"),
+                         ("/api/v1/bookings/{code}", "get"), ("/api/v1/bookings/{code}/cancel", "post"),
+                         ("/api/v1/bookings/{code}/check-in", "post")]:
+        assert method in spec["paths"][path], path
+    assert "booking_code" in spec["components"]["schemas"]["TicketOut"]["properties"]

@@ -22,11 +22,7 @@ def _counter(client, cid):
 
 @pytest.fixture(autouse=True)
 def fresh_memory():
-    """In-process memories start empty: remembered keys, and failed logins that
-    test_api's rate-limit test leaves behind for the same usernames."""
-    from web import auth
-
-    auth._failures.clear()
+    """In-process memories start empty: remembered idempotency keys."""
     REPLAYS._entries.clear()
 
 

@@ -16,14 +16,6 @@ from display_helpers import quick_pack_zip
 from web.events import socketio
 
 
-@pytest.fixture(autouse=True)
-def fresh_login_limits():
-    """Failed logins of other test files (same address, same names) must not lock ours out."""
-    from web import auth
-
-    auth._failures.clear()
-
-
 def png_bytes(size=(40, 20), color=(200, 30, 30)):
     buf = io.BytesIO()
     Image.new("RGB", size, color).save(buf, "PNG")

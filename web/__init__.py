@@ -15,7 +15,7 @@ from db import accounts, bookings, demo, migrations, tickets
 from db.clock import Clock
 from db.connection import Pool, connect
 from db.writer import Writer
-from web import cli, errors, i18n
+from web import cli, errors, i18n, limits
 from web.database import close_db, db_session
 from web.schemas import ErrorOut
 
@@ -32,6 +32,11 @@ DEFAULTS = {
     "CLOCK_OFFSET_S": 0.0,
     "SOCKETIO_ASYNC_MODE": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # MPP_TRUSTED_PROXIES: comma list of IPs/CIDRs whose X-Forwarded-For is believed.
+    "TRUSTED_PROXIES": None,
+    # A person's session: ended after this long without a request, and this long after login.
+    "SESSION_IDLE_S": 4 * 3600,
+    "SESSION_MAX_S": 14 * 3600,
 }
 
 
@@ -123,7 +128,7 @@ def _env_config():
         "MPP_DATABASE": "DATABASE", "MPP_TIMEZONE": "TIMEZONE",
         "MPP_ADMIN_PASSWORD": "ADMIN_PASSWORD", "MPP_PUBLIC_URL": "PUBLIC_URL",
         "MPP_MESSAGE_QUEUE": "MESSAGE_QUEUE", "MPP_CLOCK_OFFSET_S": "CLOCK_OFFSET_S",
-        "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS",
+        "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS", "MPP_TRUSTED_PROXIES": "TRUSTED_PROXIES",
     }
     for var, key in mapping.items():
         if env.get(var):
@@ -243,6 +248,8 @@ def create_app(test_config=None):
         message_queue=app.config["MESSAGE_QUEUE"],
         logger=False, engineio_logger=False,
     )
+    # After Socket.IO wrapped wsgi_app: sockets see the same client address.
+    limits.init_app(app)
     return app
 
 

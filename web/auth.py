@@ -5,19 +5,21 @@ Every API view declares who may call it with `requires(...)`; agency scoping
 `require_agency`.
 """
 
-import threading
-import time
-from collections import deque
+import logging
 from dataclasses import dataclass
 from functools import wraps
 
 from apiflask import APIBlueprint
-from flask import g, request, session
+from flask import current_app, g, request, session
 
-from db import accounts
+from db import accounts, sessions
 from db.errors import DomainError, Invalid
-from web.database import get_db
+from web.database import clock, get_db
+from web.limits import client_address, count, over, retry_after
+from web.passwords import Checker
 from web.schemas import LoginIn, UserEnvelope
+
+log = logging.getLogger("giliran")
 
 STAFF_ROLES = ("admin", "supervisor", "officer")
 
@@ -39,6 +41,10 @@ class TooManyAttempts(DomainError):
     code = "too_many_attempts"
     message = "Too many failed logins; wait a few minutes and try again."
 
+    def __init__(self, retry_after_s):
+        super().__init__()
+        self.retry_after_s = retry_after_s
+
 
 @dataclass
 class Actor:
@@ -50,6 +56,7 @@ class Actor:
     agency_id: int | None = None
     username: str | None = None
     row: object = None
+    session_id: int | None = None  # a person's server-side session (db/sessions.py)
 
     @property
     def is_staff(self):
@@ -81,18 +88,24 @@ def idempotency_key():
     return key
 
 
-def actor_from(conn, token=None, user_id=None):
-    """The Actor for a device token or a session's user id (Anonymous if neither holds)."""
+def actor_from(conn, token=None, session_token=None, ts=None):
+    """The Actor for a device token or a session cookie's token (Anonymous if neither
+    is given; None if the one given is unknown, revoked or ended)."""
     if token:
         device = accounts.device_by_token(conn, token)
         if device is None:
             return None
         return Actor("device", device["id"], device["kind"], None, device["name"], device)
-    if user_id is not None:
-        user = accounts.get_user(conn, user_id)
+    if session_token is not None:
+        live = sessions.live_session(conn, session_token, ts if ts is not None else clock().ts(),
+                                     current_app.config["SESSION_IDLE_S"],
+                                     current_app.config["SESSION_MAX_S"])
+        user = accounts.get_user(conn, live["user_id"]) if live is not None else None
         if user is None or not user["active"]:
             return None
-        return Actor("user", user["id"], user["role"], user["agency_id"], user["username"], user)
+        actor = Actor("user", user["id"], user["role"], user["agency_id"], user["username"], user)
+        actor.session_id = live["id"]
+        return actor
     return Actor()
 
 
@@ -102,7 +115,7 @@ def current_actor():
         token = _bearer_token()
         if token is None and request.headers.get("Authorization"):
             raise Unauthorized("invalid_token", "The Authorization header must be 'Bearer <token>'.")
-        actor = actor_from(get_db(), token=token, user_id=None if token else session.get("uid"))
+        actor = actor_from(get_db(), token=token, session_token=None if token else session.get("sid"))
         if actor is None:
             if token:
                 raise Unauthorized("invalid_token", "The device token is unknown or revoked.")
@@ -157,31 +170,26 @@ def require_agency(actor, agency_id):
 
 # -- login ---------------------------------------------------------------------
 
-# Failed logins per (client address, username), kept in memory: a restart
-# forgets them, which is acceptable for a LAN appliance.
-MAX_FAILURES = 10
-FAILURE_WINDOW_S = 300
-_failures = {}
-_failures_lock = threading.Lock()
+# Failed logins, counted by the app's one limiter (web/limits.py). Only
+# failures count; a success does not reset them (an attacker could interleave
+# their own account's logins). See docs/security.md "Logging in".
+LOGIN_LIMITS = {
+    # per client address, whatever the username: one machine guessing many accounts
+    "LOGIN_FAILURES_PER_ADDRESS": "20 per 5 minutes",
+    # per account, whatever the address: many machines guessing one account
+    "LOGIN_FAILURES_PER_ACCOUNT": "10 per 5 minutes",
+}
 
 
-def _check_rate(key):
-    now = time.monotonic()
-    with _failures_lock:
-        recent = _failures.get(key)
-        if recent is None:
-            return
-        while recent and recent[0] < now - FAILURE_WINDOW_S:
-            recent.popleft()
-        if len(recent) >= MAX_FAILURES:
-            raise TooManyAttempts()
+def _login_limit(name):
+    return current_app.config.get(name) or LOGIN_LIMITS[name]
 
 
-def _record_failure(key):
-    with _failures_lock:
-        if len(_failures) > 10000:
-            _failures.clear()  # bounded memory under a flood of names
-        _failures.setdefault(key, deque()).append(time.monotonic())
+def _password_checker():
+    ext = current_app.extensions
+    if "giliran_passwords" not in ext:
+        ext["giliran_passwords"] = Checker(current_app.config["SOCKETIO_ASYNC_MODE"] == "gevent")
+    return ext["giliran_passwords"]
 
 
 bp = APIBlueprint("auth", __name__, url_prefix="/api/v1/auth", tag="Auth")
@@ -192,14 +200,24 @@ bp = APIBlueprint("auth", __name__, url_prefix="/api/v1/auth", tag="Auth")
 @bp.output(UserEnvelope, description="Logged in; the session cookie is set")
 @bp.doc(summary="Log in a person", responses={401: "Bad credentials", 429: "Too many attempts"})
 def login(body):
-    key = (request.remote_addr, body["username"].lower())
-    _check_rate(key)
-    user = accounts.authenticate(get_db(), body["username"], body["password"])
+    address, account = client_address(), body["username"].lower()[:100]
+    per_address = _login_limit("LOGIN_FAILURES_PER_ADDRESS")
+    per_account = _login_limit("LOGIN_FAILURES_PER_ACCOUNT")
+    if over(per_address, "login-address", address):
+        log.warning("login refused: too many failures from %s", address)
+        raise TooManyAttempts(retry_after(per_address, "login-address", address))
+    if over(per_account, "login-account", account):
+        log.warning("login refused: too many failures for one account (last from %s)", address)
+        raise TooManyAttempts(retry_after(per_account, "login-account", account))
+    user = accounts.authenticate(get_db(), body["username"], body["password"],
+                                 verify=_password_checker().run)
     if user is None:
-        _record_failure(key)
+        count(per_address, "login-address", address)
+        count(per_account, "login-account", account)
         raise Unauthorized("bad_credentials", "Wrong username or password.")
+    _session_id, token = sessions.start_session(get_db(), user["id"], clock().ts())
     session.clear()
-    session["uid"] = user["id"]
+    session["sid"] = token
     session.permanent = True
     return {"user": accounts.user_dict(user)}
 
@@ -209,6 +227,11 @@ def login(body):
 @bp.doc(summary="Log out", responses={401: "Not logged in"})
 @requires("staff")
 def logout():
+    from web.events import disconnect_sockets
+
+    actor = current_actor()
+    sessions.end_session(get_db(), actor.session_id, clock().ts())
+    disconnect_sockets(f"session:{actor.session_id}")
     session.clear()
     return ""
 

@@ -121,6 +121,8 @@ def handle_domain_error(error):
     if error.status == 503:
         log.warning("database problem: %s %s", error.code, getattr(error, "detail", ""))
     headers = {"Retry-After": "2"} if error.status == 503 else None
+    if getattr(error, "retry_after_s", None):
+        headers = {"Retry-After": str(error.retry_after_s)}
     return _respond(error.status, error.code, error.message, error.fields, headers)
 
 

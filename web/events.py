@@ -10,6 +10,8 @@ reaches a client twice.
 - `display:all`, `display:<agency>` (displays and kiosks, limited by the device's agencies)
 - `ticket:<id>` (a tracking page)
 - `track:<service_id>` (tracking pages of that service: queue_changed, to refresh their place)
+- `device:<id>`, `user:<id>`, `session:<id>`: one client's sockets, for its own events and
+  for `disconnect_sockets` when its token is revoked, the person deactivated or the session ended
 """
 
 
@@ -202,9 +204,14 @@ def on_connect(auth=None):
             return True
         token = auth.get("token")
         token = token if isinstance(token, str) and token else None
-        actor = actor_from(conn, token=token, user_id=None if token else session.get("uid"))
+        actor = actor_from(conn, token=token, session_token=None if token else session.get("sid"),
+                           ts=clock.ts())
         if actor is None or actor.kind is None:
             raise ConnectionRefusedError("not_authenticated")
+        if actor.kind == "user":
+            # Where revocation finds this socket (disconnect_sockets).
+            join_room(f"user:{actor.id}")
+            join_room(f"session:{actor.session_id}")
         if actor.kind == "device":
             agency_ids = accounts.device_dict(actor.row)["agency_ids"] or None
             for room in ([f"display:{a}" for a in agency_ids] if agency_ids else ["display:all"]):
@@ -218,3 +225,21 @@ def on_connect(auth=None):
             join_room(f"staff:{actor.agency_id}")
         socketio.emit("snapshot", snapshot(conn, clock, agency_ids), to=request.sid)
     return True
+
+
+def disconnect_sockets(*rooms):
+    """Disconnect every socket in these rooms (a revoked device, an ended session ...).
+
+    The pages reconnect a second later, are refused, and show their pairing or
+    login screen. With several instances each disconnects its own sockets
+    (python-socketio lists only local participants).
+    """
+    server = socketio.server
+    if server is None:
+        return 0
+    sids = set()
+    for room in rooms:
+        sids.update(sid for sid, _eio in server.manager.get_participants("/", room))
+    for sid in sids:
+        server.disconnect(sid, namespace="/", ignore_queue=True)
+    return len(sids)
