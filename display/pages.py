@@ -38,6 +38,7 @@ MESSAGES = {
     "pair_offline": _l("The server cannot be reached. Check the network and try again."),
     "welcome": _l("Welcome"),
     "people": _l("people"),
+    "booking_tag": _l("Booking"),  # a called ticket that came from a booking
 }
 
 
