@@ -113,7 +113,7 @@ def main():
     for t in arrivals(args.citizens, rng, day_start):
         order += 1
         prefix = rng.choices(prefixes, weights)[0]
-        if rng.random() < args.booked:
+        if args.booked and rng.random() < args.booked:
             slot = day_start + math.ceil((t - day_start) / 1800) * 1800
             code = bookings.book(conn, booking_clock, services[prefix]["id"], clock.iso(slot),
                                  "Warga", f"0812{order:08d}", secret="bench").booking["code"]

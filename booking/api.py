@@ -11,7 +11,7 @@ from apiflask.fields import Boolean, Integer, String
 from apiflask.validators import Length, Range
 from flask import current_app, request
 
-from db import bookings, catalog, checkin
+from db import accounts, bookings, catalog, checkin
 from db.errors import DomainError, NotFound
 from web.auth import Forbidden, current_actor, idempotency_key, require_agency, requires
 from web.limits import client_address, count, over, retry_after
@@ -288,15 +288,23 @@ def cancel_booking(code):
     summary="Check a booking in: its ticket, called at the slot's time",
     description="Send an `Idempotency-Key` header to make a retried tap safe: the same key "
                 "from the same caller returns the ticket of the first check-in.",
-    responses={401: "Not authenticated", 403: "Not a kiosk or staff", 404: "No booking with that code",
+    responses={401: "Not authenticated",
+               403: "Not a kiosk or staff, staff of another agency, or a kiosk limited to other agencies",
+               404: "No booking with that code",
                409: "not_today, too_early, too_late, booking_cancelled or already_checked_in"},
 )
 def check_in(code):
     actor = current_actor()
     conn = get_db()
-    if actor.is_staff and actor.role != "admin":
-        row = bookings.booking_row(conn, code[:40])
-        require_agency(actor, catalog.get_service(conn, row["service_id"])["agency_id"])
+    agency_id = catalog.get_service(conn, bookings.booking_row(conn, code[:40])["service_id"])["agency_id"]
+    if actor.is_staff:
+        require_agency(actor, agency_id)
+    else:
+        # A kiosk limited to some agencies (admin: devices) checks in only their bookings.
+        allowed = accounts.device_dict(actor.row)["agency_ids"]
+        if allowed and agency_id not in allowed:
+            raise Forbidden("other_agency", "This kiosk does not serve that agency; "
+                            "use a kiosk of the agency or ask at its counter.")
     key = idempotency_key()
     if key is not None:
         key = f"{actor.kind[0]}{actor.id}:check-in:{key}"

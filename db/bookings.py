@@ -211,6 +211,9 @@ def parse_start(clock, text):
     except ValueError:
         raise Invalid("validation_error", "Some fields are not valid.",
                       {"start": "An ISO 8601 time, e.g. 2026-11-24T09:00:00+07:00."})
+    if not 2000 <= when.year <= 2999:
+        raise Invalid("validation_error", "Some fields are not valid.",
+                      {"start": "A slot's start time, e.g. 2026-11-24T09:00:00+07:00."})
     if when.tzinfo is None:
         when = when.replace(tzinfo=clock.tz)
     return when.timestamp()

@@ -33,10 +33,17 @@ def waiting_counts(conn):
 
 # The calling order as SQL (see db/tickets._next_waiting): class 0 priority, 1 a checked-in
 # booking whose slot has started (by slot), 2 the rest (by queue time); then the id.
-ORDER_CLASS = ("CASE WHEN priority > 0 THEN 0 WHEN slot_ts IS NOT NULL AND slot_ts <= :now THEN 1 "
-               "ELSE 2 END")
-ORDER_TS = ("CASE WHEN priority = 0 AND slot_ts IS NOT NULL AND slot_ts <= :now THEN slot_ts "
-            "ELSE queue_ts END")
+def _order_sql(t=""):
+    """(class, time) of the calling order as SQL, on the tickets table aliased `t` (or none)."""
+    p = f"{t}." if t else ""
+    cls = (f"CASE WHEN {p}priority > 0 THEN 0 WHEN {p}slot_ts IS NOT NULL AND {p}slot_ts <= :now "
+           "THEN 1 ELSE 2 END")
+    ts = (f"CASE WHEN {p}priority = 0 AND {p}slot_ts IS NOT NULL AND {p}slot_ts <= :now "
+          f"THEN {p}slot_ts ELSE {p}queue_ts END")
+    return cls, ts
+
+
+ORDER_CLASS, ORDER_TS = _order_sql()
 BEFORE = (f"({ORDER_CLASS} < :cls OR ({ORDER_CLASS} = :cls AND ({ORDER_TS} < :ots "
           f"OR ({ORDER_TS} = :ots AND id < :id))))")
 
@@ -249,9 +256,7 @@ def waiting_list(conn, clock, service_ids, limit=200):
         f"""SELECT t.*, b.code AS b_code, b.name AS b_name, b.slot_start_ts AS b_start
             FROM tickets t LEFT JOIN bookings b ON b.id = t.booking_id
             WHERE t.status = 'waiting' AND t.service_id IN ({','.join(':' + k for k in params)})
-            ORDER BY {ORDER_CLASS.replace('slot_ts', 't.slot_ts').replace('priority', 't.priority')},
-                     {ORDER_TS.replace('slot_ts', 't.slot_ts').replace('queue_ts', 't.queue_ts')
-                              .replace('priority', 't.priority')}, t.id
+            ORDER BY {", ".join(_order_sql("t"))}, t.id
             LIMIT :limit""",
         {**params, "now": clock.ts(), "limit": limit},
     ).fetchall()

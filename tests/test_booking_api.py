@@ -238,3 +238,33 @@ def test_booking_routes_are_in_the_openapi_document(booking_api):
                          ("/api/v1/bookings/{code}/check-in", "post")]:
         assert method in spec["paths"][path], path
     assert "booking_code" in spec["components"]["schemas"]["TicketOut"]["properties"]
+
+
+@pytest.mark.parametrize("limited_to,status", [("dukcapil", 201), ("samsat", 403)],
+                         ids=["kiosk-of-the-agency", "kiosk-of-another-agency"])
+def test_a_kiosk_limited_to_agencies_checks_in_only_theirs(booking_api, limited_to, status):
+    device = booking_api.admin.post("/api/v1/devices", json={"kind": "kiosk", "name": "Kiosk 2"}).json
+    agency = booking_api.dukcapil if limited_to == "dukcapil" else booking_api.samsat
+    r = booking_api.admin.patch(f"/api/v1/devices/{device['id']}", json={"agency_ids": [agency]})
+    assert r.status_code == 200, r.json
+    c = booking_api.app.test_client()
+    code = book(c, booking_api.ktp, MORNING.replace(hour=9, minute=30).isoformat()).json["code"]
+    r = c.post(f"/api/v1/bookings/{code}/check-in", headers={"Authorization": f"Bearer {device['token']}"})
+    assert r.status_code == status, r.json
+
+
+def test_staff_hear_booking_changes_with_the_phone_masked(booking_api):
+    from web.events import socketio
+
+    admin = login(booking_api.app, "admin")
+    sio = socketio.test_client(booking_api.app, flask_test_client=admin)
+    sio.get_received()
+    c = booking_api.app.test_client()
+    code = book(c, booking_api.ktp, f"{TOMORROW}T09:00:00+07:00").json["code"]
+    c.post(f"/api/v1/bookings/{code}/cancel")
+    events = [e["args"][0] for e in sio.get_received() if e["name"] == "booking_changed"]
+    assert [(e["event"], e["booking"]["code"]) for e in events] == [
+        ("booking.created", code), ("booking.cancelled", code)]
+    assert {e["booking"]["phone"] for e in events} == {"0812****7890"}
+    assert events[1]["reason"] == "holder"
+    sio.disconnect()
