@@ -326,7 +326,7 @@ def report(conn, clock, day_from, day_to, group_by="service", agency_id=None):
             _summarise_month(conn, month, utc_offset_s(clock))
         _summarised(conn, acc, group_by, months, agency_id, hours)
     labels = _labels(conn, group_by)
-    chans = report_channels.channels(conn, clock, day_from, day_to, group_by, agency_id)
+    chans = report_channels.channels(conn, clock, day_from, day_to, group_by, agency_id, acc, months)
     for k in chans:
         acc.counts.setdefault(k, [0] * 9)  # bookings, all missed: a row of its own
     out = []

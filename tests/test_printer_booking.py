@@ -92,3 +92,14 @@ def test_checked_in_booking_prints_its_mark_on_the_kiosks_printer(tmp_path):
             assert len(fake.jobs()) == 1
     finally:
         srv.stop()
+
+
+def test_booking_ticket_preview_is_committed_in_docs():
+    from pathlib import Path
+
+    from PIL import Image
+
+    png = preview.preview_png(demo(booking_start="2026-11-23T09:30:00+07:00"), 80)
+    path = Path(__file__).resolve().parent.parent / "docs" / "ticket-preview-booking-80mm.png"
+    path.write_bytes(png)  # regenerated on every run, like docs/ticket-preview-80mm.png
+    assert Image.open(path).width == 80 * preview.DOTS_PER_MM

@@ -108,3 +108,15 @@ def test_csv_and_xlsx_carry_the_channel_columns(api, clock):
     # Indonesian headers by default.
     indonesian = admin.get(f"/api/v1/reports.csv?from={day}&to={day}&group_by=service&lang=id")
     assert "Tiket reservasi" in indonesian.data.decode("utf-8-sig").splitlines()[0]
+
+
+def test_an_ended_month_from_its_summary_gives_the_same_channel_figures(world, conn, clock):
+    play_booked_morning(world, conn, clock)
+    live = next(r for r in reports.report(conn, clock, "2026-11-01", "2026-11-30", "service")["rows"]
+                if r["key"] == world.ktp)
+    clock.set(clock.ts() + 10 * 24 * 3600)  # December: November is summarised
+    tickets.rollover(conn, clock)
+    summary = reports.report(conn, clock, "2026-11-01", "2026-11-30", "service")
+    assert conn.execute("SELECT count(*) FROM report_months").fetchone()[0] == 1
+    row = next(r for r in summary["rows"] if r["key"] == world.ktp)
+    assert {k: row[k] for k in EXPECTED} == {k: live[k] for k in EXPECTED} == EXPECTED

@@ -312,6 +312,9 @@
       if ((S.counter.service_ids || []).indexOf(q.service_id) >= 0) { loadWaitingSoon(); }
       if (window.ConsoleBookings) { window.ConsoleBookings.changed(q.service_id); }
     },
+    booking_changed: function (ev) {  // booked, cancelled, missed: the day's bookings panel (bookings.js)
+      if (window.ConsoleBookings && ev.booking) { window.ConsoleBookings.changed(ev.booking.service_id); }
+    },
     online: function (on) { if (!on) { document.body.removeAttribute("data-synced"); } render(); }
   });
 
