@@ -184,7 +184,8 @@ def put_settings(service_id, body):
 @bp.get("/services/<id:service_id>/booking")
 @requires("staff")
 @bp.output(BookingSettingsOut)
-@bp.doc(summary="A service's booking settings", responses={401: "Not logged in", 404: "Unknown service"})
+@bp.doc(summary="A service's booking settings",
+        responses={401: "Not logged in", 403: "Not staff", 404: "Unknown service"})
 def get_settings(service_id):
     catalog.get_service(get_db(), service_id)
     return bookings.get_settings(get_db(), service_id)
@@ -193,7 +194,7 @@ def get_settings(service_id):
 @bp.get("/booking-settings")
 @requires("staff")
 @bp.output(MppBookingSettings)
-@bp.doc(summary="The MPP-wide booking rules", responses={401: "Not logged in"})
+@bp.doc(summary="The MPP-wide booking rules", responses={401: "Not logged in", 403: "Not staff"})
 def get_mpp_settings():
     return bookings.mpp_settings(get_db())
 
@@ -288,7 +289,7 @@ def cancel_booking(code):
     summary="Check a booking in: its ticket, called at the slot's time",
     description="Send an `Idempotency-Key` header to make a retried tap safe: the same key "
                 "from the same caller returns the ticket of the first check-in.",
-    responses={401: "Not authenticated",
+    responses={400: "A bad Idempotency-Key header", 401: "Not authenticated",
                403: "Not a kiosk or staff, staff of another agency, or a kiosk limited to other agencies",
                404: "No booking with that code",
                409: "not_today, too_early, too_late, booking_cancelled or already_checked_in"},
@@ -321,7 +322,8 @@ def check_in(code):
 @bp.input(BookingsQuery, location="query", arg_name="query")
 @bp.output(StaffBookingOut(many=True))
 @bp.doc(summary="The day's bookings of a service (or of every service of your agency)",
-        responses={401: "Not logged in", 403: "Another agency's service", 404: "Unknown service"})
+        responses={400: "A date that is not YYYY-MM-DD", 401: "Not logged in",
+                   403: "Not staff, or another agency's service", 404: "Unknown service"})
 def list_bookings(query):
     actor = current_actor()
     conn = get_db()

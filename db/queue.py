@@ -43,9 +43,6 @@ def _order_sql(t=""):
     return cls, ts
 
 
-ORDER_CLASS, ORDER_TS = _order_sql()
-BEFORE = (f"({ORDER_CLASS} < :cls OR ({ORDER_CLASS} = :cls AND ({ORDER_TS} < :ots "
-          f"OR ({ORDER_TS} = :ots AND id < :id))))")
 
 
 def order_key(row, now):
@@ -57,14 +54,35 @@ def order_key(row, now):
     return 2, row["queue_ts"]
 
 
+def count_ahead(conn, service_ids, row, now):
+    """Waiting tickets of these services that call-next takes before `row` at `now`.
+
+    Split by class so that each count is a range of a partial index
+    (`tickets_waiting` for priority and queue time, `tickets_booked_waiting` for the
+    few booking tickets), never a scan of the whole line.
+    """
+    cls, ots = order_key(row, now)
+    params = {f"s{i}": sid for i, sid in enumerate(service_ids)}
+    args = {**params, "id": row["id"], "ts": ots, "now": now}
+    within = f"status = 'waiting' AND service_id IN ({','.join(':' + k for k in params)})"
+    priority = f"SELECT count(*) FROM tickets WHERE {within} AND priority > 0"
+    if cls == 0:
+        sql = f"{priority} AND (queue_ts, id) < (:ts, :id)"
+    elif cls == 1:
+        sql = (f"SELECT ({priority}) + (SELECT count(*) FROM tickets WHERE {within} AND priority = 0 "
+               "AND slot_ts IS NOT NULL AND slot_ts <= :now AND (slot_ts, id) < (:ts, :id))")
+    else:
+        # Everyone queued earlier, and the booking tickets now due that queued later.
+        sql = (f"SELECT ({priority}) + (SELECT count(*) FROM tickets WHERE {within} AND priority = 0 "
+               "AND (queue_ts, id) < (:ts, :id)) + (SELECT count(*) FROM tickets WHERE "
+               f"{within} AND priority = 0 AND slot_ts IS NOT NULL AND slot_ts <= :now "
+               "AND (queue_ts, id) >= (:ts, :id) AND id != :id)")
+    return conn.execute(sql, args).fetchone()[0]
+
+
 def _ahead(conn, row, now):
     """Waiting tickets of the same service that call-next takes before this one."""
-    cls, ots = order_key(row, now)
-    return conn.execute(
-        f"""SELECT count(*) FROM tickets
-            WHERE status = 'waiting' AND service_id = :sid AND id != :id AND {BEFORE}""",
-        {"sid": row["service_id"], "id": row["id"], "now": now, "cls": cls, "ots": ots},
-    ).fetchone()[0]
+    return count_ahead(conn, [row["service_id"]], row, now)
 
 
 def sharing_services(conn, service_id):
@@ -127,13 +145,7 @@ def estimate_wait_s(conn, service, day, row=None, now=None):
             return conn.execute(
                 f"SELECT count(*) FROM tickets WHERE status = 'waiting' AND service_id IN ({in_sharing})",
                 params).fetchone()[0]
-        cls, ots = order_key(row, when)
-        return conn.execute(
-            f"""SELECT count(*) FROM tickets
-                WHERE status = 'waiting' AND service_id IN ({in_sharing})
-                  AND id != :id AND {BEFORE}""",
-            {**params, "id": row["id"], "now": when, "cls": cls, "ots": ots},
-        ).fetchone()[0]
+        return count_ahead(conn, sharing, row, when)
 
     def booked_before(until, strictly=False):
         """Booked citizens not yet checked in, still able to, whose slot starts by `until`."""

@@ -440,3 +440,27 @@ def test_an_early_booking_ticket_is_estimated_from_its_slot_behind_a_long_line(b
     # Ten walk-ins at 300 s on one counter would take 50 minutes; the slot starts in 30.
     assert ticket["ahead"] == 10
     assert ticket["estimated_wait_s"] == 30 * 60
+
+
+@pytest.mark.parametrize("zone,offset", [("Asia/Jakarta", "+07:00"), ("Asia/Makassar", "+08:00"),
+                                         ("Asia/Jayapura", "+09:00")], ids=["WIB", "WITA", "WIT"])
+def test_slots_and_check_in_run_on_the_mpps_zone(conn, zone, offset):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from db.clock import FixedClock
+
+    # 22:30 UTC on the 23rd is already the morning of the 24th in every Indonesian zone.
+    clock = FixedClock(zone, datetime(2026, 11, 23, 22, 30, tzinfo=ZoneInfo("UTC")).timestamp())
+    agency = catalog.create_agency(conn, "D", "Dukcapil")["id"]
+    service = catalog.create_service(conn, clock, agency, "A", "KTP", opens_at="08:00",
+                                     closes_at="12:00")["id"]
+    bookings.put_settings(conn, service, {"enabled": True})
+    slots = bookings.list_slots(conn, clock, service, "2026-11-24")
+    assert slots[0]["start"] == f"2026-11-24T08:00:00{offset}"
+    with pytest.raises(Invalid):
+        bookings.list_slots(conn, clock, service, "2026-11-23")  # yesterday there, today in UTC
+    code = bookings.book(conn, clock, service, slots[1]["start"], "Siti", "081234567890",
+                         secret=SECRET).booking["code"]
+    clock.set(datetime.fromisoformat(f"2026-11-24T08:00:00{offset}"))  # the 08:30 slot's window opens
+    assert checkin.check_in(conn, clock, code).ticket["service_day"] == "2026-11-24"
