@@ -7,7 +7,7 @@ from db.accounts import _UNSET
 from web.auth import current_actor, requires
 from web.database import clock, get_db
 from db.tickets import Change
-from web.events import present_counter, publish
+from web.events import present_counter, publish, publish_catalog
 from web.schemas import (AgencyIn, AgencyOut, CounterIn, CounterOut, DeviceCreatedOut, DeviceIn, DeviceOut, DevicePatch,
                          PrinterIn, PrinterOut, ServiceIn, ServiceOut, UserIn, UserOut)
 
@@ -25,7 +25,7 @@ def create_agency(body):
     conn = get_db()
     agency = catalog.create_agency(conn, body["code"], body["name"], color=body["color"],
                                    user_id=current_actor().user_id)
-    catalog_changed(conn, agency["id"])
+    publish_catalog(conn, agency["id"])
     return agency
 
 
@@ -51,7 +51,7 @@ def create_service(body):
         target_wait_min=body["target_wait_min"], default_service_s=body["default_service_s"],
         user_id=current_actor().user_id,
     )
-    catalog_changed(conn, service["agency_id"], service["id"])
+    publish_catalog(conn, service["agency_id"], service["id"])
     return service
 
 
@@ -68,7 +68,7 @@ def create_counter(body):
         name=body["name"], user_id=current_actor().user_id,
     ))
     publish(conn, Change(counter=counter))
-    catalog_changed(conn, counter["agency_id"])
+    publish_catalog(conn, counter["agency_id"])
     return counter
 
 
@@ -157,4 +157,3 @@ def list_printers():
 
 # The rest of the admin's routes live beside this file, on the same blueprint.
 from admin import manage_api, reports_api  # noqa: E402,F401
-from admin.manage_api import catalog_changed  # noqa: E402

@@ -10,23 +10,11 @@ from admin.schemas import (AgencyPatch, AuditOut, AuditQuery, CounterPatch, Holi
                            PasswordIn, QrIn, ServiceConfigOut, ServicePatch, UserPatch)
 from db import admin as admin_db
 from db.errors import Invalid
-from db.tickets import Change, waiting_count
+from db.tickets import Change
 from web.auth import current_actor, requires
 from web.database import clock, get_db
-from web.events import disconnect_sockets, present_counter, publish, socketio
+from web.events import disconnect_sockets, present_counter, publish, publish_catalog
 from web.schemas import AgencyOut, CounterOut, DeviceOut, UserOut
-
-
-def catalog_changed(conn, agency_id, service_id=None):
-    """Tell kiosks, displays and staff pages that services changed, so they refresh live.
-
-    `services_changed` says what changed; `queue_changed` for the service makes
-    pages that only refresh on queue changes pick it up too.
-    """
-    rooms = ["staff:all", f"staff:{agency_id}", "display:all", f"display:{agency_id}"]
-    socketio.emit("services_changed", {"agency_id": agency_id, "service_id": service_id}, to=rooms)
-    if service_id is not None:
-        publish(conn, Change(queues={service_id: waiting_count(conn, service_id)}))
 
 
 def agency_scope():
@@ -52,7 +40,7 @@ def list_all_agencies():
 def update_agency(agency_id, body):
     conn = get_db()
     agency = admin_db.update_agency(conn, agency_id, body, actor_id=current_actor().user_id)
-    catalog_changed(conn, agency_id)
+    publish_catalog(conn, agency_id)
     return agency
 
 
@@ -73,7 +61,7 @@ def list_service_configs():
 def update_service(service_id, body):
     conn = get_db()
     service = admin_db.update_service(conn, service_id, body, actor_id=current_actor().user_id)
-    catalog_changed(conn, service["agency_id"], service_id)
+    publish_catalog(conn, service["agency_id"], service_id)
     return service
 
 
@@ -96,8 +84,7 @@ def set_holiday(body):
     holiday, change = admin_db.set_holiday_and_cancel_bookings(
         conn, clock(), body["day"], body["name"], actor_id=current_actor().user_id)
     publish(conn, change)
-    socketio.emit("services_changed", {"agency_id": None, "service_id": None},
-                  to=["staff:all", "display:all"])
+    publish_catalog(conn)
     return holiday
 
 
@@ -106,7 +93,9 @@ def set_holiday(body):
 @bp.output({}, status_code=204)
 @bp.doc(summary="Open the MPP again on a day", responses={**ADMIN_ERRORS, 404: "Not a holiday"})
 def delete_holiday(day):
-    admin_db.delete_holiday(get_db(), day[:10], actor_id=current_actor().user_id)
+    conn = get_db()
+    admin_db.delete_holiday(conn, day[:10], actor_id=current_actor().user_id)
+    publish_catalog(conn)  # kiosks open the day again without a reload
     return ""
 
 

@@ -75,7 +75,8 @@ def main():
                         help="kiosks spread tickets over this many services (the demo MPP has 16)")
     parser.add_argument("--worker", default="gevent", choices=["gevent", "gthread"])
     args = parser.parse_args()
-    env = {"MPP_LOG_LEVEL": "warning"}
+    # One kiosk token issues hundreds a second here: lift the per-device limit (120/min).
+    env = {"MPP_LOG_LEVEL": "warning", "MPP_KIOSK_ISSUES_PER_MINUTE": "1000000"}
     if args.worker == "gthread":
         env["MPP_WORKER_CLASS"] = "gthread"
     print(f"worker={args.worker} seconds={args.seconds} services={args.services} "

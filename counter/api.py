@@ -17,7 +17,7 @@ from db import accounts, tickets
 from db.connection import write
 from web.auth import Forbidden, current_actor, require_agency, requires
 from web.database import clock, get_db
-from web.events import present_counter, present_ticket, publish
+from web.events import present_counter, present_ticket, publish, sees_codes
 from web.schemas import (CallIn, CallNextIn, CounterOut, PauseIn, TicketOut, TransferIn,
                          WaitingOut)
 
@@ -78,7 +78,9 @@ def _run(fn, counter_id, *args, answer="ticket", **kwargs):
 @bp.output(CounterOut(many=True))
 @bp.doc(summary="Every counter with its state and ticket", responses={401: "Not authenticated"})
 def list_counters():
-    return [present_counter(c) for c in tickets.list_counters(get_db(), clock())]
+    actor = current_actor()
+    return [present_counter(c, sees_codes(actor, c["agency_id"]))
+            for c in tickets.list_counters(get_db(), clock())]
 
 
 @bp.get("/counters/<id:counter_id>")
@@ -86,7 +88,8 @@ def list_counters():
 @bp.output(CounterOut)
 @bp.doc(summary="One counter", responses={401: "Not authenticated", 404: "No such counter"})
 def get_counter(counter_id):
-    return present_counter(tickets.counter_dict(get_db(), clock(), counter_id))
+    counter = tickets.counter_dict(get_db(), clock(), counter_id)
+    return present_counter(counter, sees_codes(current_actor(), counter["agency_id"]))
 
 
 @bp.get("/counters/<id:counter_id>/waiting")

@@ -77,15 +77,16 @@ def heads(conn):
         " GROUP BY printer_id)")]
 
 
-def list_jobs(conn, *, printer_id=None, status=None, ticket_id=None, limit=100):
-    """Jobs, newest first, filtered by printer, status or ticket."""
+def list_jobs(conn, *, printer_id=None, status=None, ticket_id=None, limit=100, oldest_first=False):
+    """Jobs, newest first (or oldest first), filtered by printer, status or ticket."""
     where, args = [], []
     for column, value in (("printer_id", printer_id), ("status", status), ("ticket_id", ticket_id)):
         if value is not None:
             where.append(f"{column} = ?")
             args.append(value)
     sql = "SELECT * FROM print_jobs" + (" WHERE " + " AND ".join(where) if where else "")
-    return [job_dict(r) for r in conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit))]
+    order = "id" if oldest_first else "id DESC"
+    return [job_dict(r) for r in conn.execute(sql + f" ORDER BY {order} LIMIT ?", (*args, limit))]
 
 
 def job_counts(conn, since_ts):

@@ -527,3 +527,30 @@ def pause_counter(conn, clock, counter_id, reason, *, user_id=None):
         raise Invalid("invalid_reason", "A pause needs a reason.", {"reason": "Required."})
     return write(conn, _set_state, clock, counter_id, "paused", str(reason).strip()[:100],
                  user_id)
+
+
+# -- withdrawing a ticket -------------------------------------------------------
+
+
+def _cancel(conn, clock, ticket_id, user_id, device_id):
+    row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+    if row is None:
+        raise NotFound("ticket_not_found", "No ticket with that id.")
+    if row["status"] in ("called", "serving"):
+        raise Conflict("ticket_called", f"Ticket {row['number']} has been called already; "
+                                        "only a waiting ticket can be cancelled.")
+    if row["status"] != "waiting":
+        raise Conflict("ticket_closed", f"Ticket {row['number']} is {row['status']}; "
+                                        "only a waiting ticket can be cancelled.")
+    now = clock.ts()
+    row = conn.execute("UPDATE tickets SET status = 'cancelled', finished_ts = ? WHERE id = ? "
+                       "RETURNING *", (now, ticket_id)).fetchone()
+    _event(conn, ticket_id, now, "cancelled", row["service_id"], None, user_id, device_id,
+           {"by": "staff" if user_id else "citizen"})
+    return Change(ticket=ticket_dict(conn, clock, row),
+                  queues={row["service_id"]: waiting_count(conn, row["service_id"])})
+
+
+def cancel(conn, clock, ticket_id, *, user_id=None, device_id=None):
+    """Withdraw a waiting ticket (the citizen gave up, or staff took it out of the line)."""
+    return write(conn, _cancel, clock, ticket_id, user_id, device_id)

@@ -21,24 +21,31 @@ from db.connection import _is_busy, connect, transaction
 from db.errors import DatabaseBusy, DatabaseUnavailable
 
 MAX_BATCH = 64
+# How long a caller waits for its write to start before it is told the
+# database is busy (the write is then dropped, never run later). Longer than
+# the busy wait of one transaction, so a lock held by another process is
+# reported as that process's, not as ours.
+DEFAULT_WAIT_S = 15.0
 
 
 class _Job:
-    __slots__ = ("fn", "args", "kwargs", "done", "result", "error")
+    __slots__ = ("fn", "args", "kwargs", "done", "result", "error", "state")
 
     def __init__(self, fn, args, kwargs):
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.done = threading.Event()
         self.result = None
         self.error = None
+        self.state = "queued"  # queued -> running -> done, or queued -> abandoned
 
 
 class Writer:
     """The server's single writer for one database file."""
 
-    def __init__(self, path, max_batch=MAX_BATCH):
+    def __init__(self, path, max_batch=MAX_BATCH, wait_s=DEFAULT_WAIT_S):
         self.path = path
         self.max_batch = max_batch
+        self.wait_s = wait_s
         self._queue = queue.Queue()
         self._thread = None
         self._lock = threading.Lock()
@@ -50,10 +57,22 @@ class Writer:
         self._start()
         job = _Job(fn, args, kwargs)
         self._queue.put(job)
-        job.done.wait()
+        if not job.done.wait(self.wait_s):
+            with self._lock:
+                if job.state == "queued":  # never started: it will not run, say so
+                    job.state = "abandoned"
+                    raise DatabaseBusy()
+            job.done.wait()  # already running: its outcome is moments away
         if job.error is not None:
             raise job.error
         return job.result
+
+    def close(self):
+        """Stop the writer thread after the writes already queued, and close its connection."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(30)
+            self._thread = None
 
     def _start(self):
         if self._thread is None:
@@ -64,17 +83,45 @@ class Writer:
                     self._thread.start()
 
     def _loop(self):
-        conn = connect(self.path)
-        while True:
-            batch = [self._queue.get()]
+        conn = None
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            if first is None:
+                break
+            batch = self._take([first])
             while len(batch) < self.max_batch:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    job = self._queue.get_nowait()
                 except queue.Empty:
                     break
+                if job is None:  # close(): finish this batch, then stop
+                    stop = True
+                    break
+                batch = self._take(batch + [job])
+            if not batch:
+                continue
+            if conn is None:
+                try:
+                    conn = connect(self.path)
+                except Exception as exc:  # no write connection: tell these callers, retry later
+                    self._fail(batch, DatabaseUnavailable(f"cannot open the database: {exc}"))
+                    for job in batch:
+                        job.done.set()
+                    continue
             self._run_batch(conn, batch)
             for job in batch:
                 job.done.set()
+        if conn is not None:
+            conn.close()
+
+    def _take(self, batch):
+        """The jobs of `batch` still wanted, marked running (abandoned ones are dropped)."""
+        with self._lock:
+            kept = [job for job in batch if job.state != "abandoned"]
+            for job in kept:
+                job.state = "running"
+        return kept
 
     def _run_batch(self, conn, batch):
         try:

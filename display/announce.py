@@ -51,24 +51,38 @@ def active_pack(conn, db_path):
     return None, None, None
 
 
-def clip_urls(conn, db_path, number, counter_number, counter_kind):
-    """The call's clips as URLs; [] when no pack is ready or the call cannot be spoken."""
+def pack_urls(conn, db_path):
+    """Every clip of the active pack as a URL, for a display to decode before the first call."""
     name, manifest, version = active_pack(conn, db_path)
     if manifest is None:
         return []
+    return [f"/display/voice/{name}/{clip['file']}?v={version}" for clip in manifest["clips"].values()]
+
+
+def clip_urls(conn, db_path, number, counter_number, counter_kind):
+    """The call's clips as URLs, (full form, short form); ([], []) when no pack is ready or
+    the call cannot be spoken."""
+    name, manifest, version = active_pack(conn, db_path)
+    if manifest is None:
+        return [], []
     mode = get_setting(conn, "announce_mode", "digits")
+    mode = mode if mode in voice.MODES else "digits"
     try:
-        names = voice.call_clips(number, counter_number, counter_kind,
-                                 mode if mode in voice.MODES else "digits")
+        full = voice.call_clips(number, counter_number, counter_kind, mode)
+        short = voice.short_call_clips(number, counter_number, counter_kind, mode)
     except ValueError:
         log.warning("cannot announce %r at counter %r", number, counter_number)
-        return []
+        return [], []
     clips = manifest["clips"]
-    return [f"/display/voice/{name}/{clips[n]['file']}?v={version}" for n in names]
+
+    def urls(names):
+        return [f"/display/voice/{name}/{clips[n]['file']}?v={version}" for n in names]
+    return urls(full), urls(short)
 
 
 def enrich_call(conn, db_path, call, kinds=None):
-    """A call with `counter_kind` and `clips` added (the announcement the displays play)."""
+    """A call with `counter_kind`, `clips` and `clips_short` added (the announcement the
+    displays play, in full and in the short form they use while other calls wait)."""
     if call is None:
         return None
     if kinds is None:
@@ -76,9 +90,9 @@ def enrich_call(conn, db_path, call, kinds=None):
         kind = row[0] if row and row[0] else "loket"
     else:
         kind = kinds.get(call.get("counter_id")) or "loket"
-    clips = clip_urls(conn, db_path, call["number"], call.get("counter_number"), kind) \
-        if call.get("counter_number") else []
-    return {**call, "counter_kind": kind, "clips": clips}
+    clips, short = clip_urls(conn, db_path, call["number"], call["counter_number"], kind) \
+        if call.get("counter_number") else ([], [])
+    return {**call, "counter_kind": kind, "clips": clips, "clips_short": short}
 
 
 def enrich_calls(conn, db_path, calls):

@@ -17,7 +17,7 @@ from db.errors import Invalid
 from display import announce, store, voice
 from web.auth import current_actor, requires
 from web.database import clock, get_db
-from web.events import present_counter, socketio
+from web.events import present_counter, publish_display_settings
 from web.schemas import CounterOut, In
 
 bp = APIBlueprint("display_api", __name__, url_prefix="/api/v1", tag="Display")
@@ -97,6 +97,8 @@ class DisplayConfigOut(DisplaySettingsOut):
     agencies = List(Dict())
     device = Dict(allow_none=True)
     server_ms = Integer()
+    voice_clips = List(String(), metadata={
+        "description": "Every clip of the active voice pack: the display decodes them before the first call"})
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -114,13 +116,13 @@ def display_config(conn):
         "media": store.list_media(conn),
         "counter_kinds": {str(k): v for k, v in store.counter_kinds(conn).items()},
         "agencies": catalog.list_agencies(conn),
+        "voice_clips": announce.pack_urls(conn, _db_path()),
     }
 
 
 def publish_settings(conn):
     """Tell every display (whatever agencies it shows) that its settings changed."""
-    rooms = ["display:all"] + [f"display:{a['id']}" for a in catalog.list_agencies(conn)]
-    socketio.emit("settings_changed", display_config(conn), to=rooms)
+    publish_display_settings(conn, display_config(conn))
 
 
 # -- settings ----------------------------------------------------------------------------

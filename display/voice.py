@@ -23,7 +23,7 @@ from display.numbers import MAX_NUMBER, UNITS, digits, words
 
 # Bump when the clip list or the default pack's sound changes: packs with an
 # older version are then regenerated instead of served from the cache.
-PACK_VERSION = 1
+PACK_VERSION = 2
 MANIFEST = "manifest.json"
 
 COUNTER_KINDS = ("loket", "meja", "ruang")
@@ -36,8 +36,19 @@ MAX_CLIP_MS = 10_000
 # Far more than a pack needs; stops a zip with a huge directory from costing time.
 MAX_ZIP_ENTRIES = 500
 
-# 150 words a minute: calm, yet a full call stays near five seconds of speech.
-ESPEAK_ARGS = ["-v", "id", "-s", "150"]
+# espeak-ng's rate in words a minute. A word said alone is drawn out (its
+# last syllable lengthens as at the end of a sentence), so one-word clips
+# (letters, digits, "loket") are spoken at 230 and the two-word phrases at
+# 205: composed, "A nol empat dua, loket satu" then lasts what espeak takes
+# to say it in one breath at 205 (1.6 s). At 150 a full call took 5 s of
+# speech; now about 3.2 s. The word gap (-g) stays at espeak's natural 0.
+ESPEAK_VOICE = ["-v", "id"]
+WORD_RATE, PHRASE_RATE = 230, 205
+# Sox's silence threshold, relative to full scale after peak-normalising: 1 %
+# (-40 dB) keeps the quiet final consonants ("lokeT", "belaS"); 2-3 % cut them.
+SILENCE_THRESHOLD = "1%"
+# What each generated clip ends with: a short breath between two words.
+CLIP_GAP_S = 0.015
 SETUP_HINT = "install them with: apt-get install espeak-ng sox"
 
 # How the letters are named aloud in Indonesian (Q is "ki", X is "eks").
@@ -68,11 +79,8 @@ CLIP_TEXTS: dict[str, str] = {
 _TICKET = re.compile(r"([A-Z]{1,3})([0-9]{3,})")
 
 
-def call_clips(number: str, counter_number: int, counter_kind: str = "loket",
-               mode: str = "digits") -> list[str]:
-    """Clip names, in order, announcing ticket `number` to counter `counter_number`.
-
-    mode "digits" reads A001 as "nol nol satu", mode "number" as "satu"."""
+def _call_parts(number, counter_number, counter_kind, mode):
+    """(letter clips, number clips, counter clips) of a call, after checking every argument."""
     match = _TICKET.fullmatch(number) if isinstance(number, str) else None
     if not match:
         raise ValueError(f"ticket number {number!r} must be 1-3 letters A-Z followed by 3 or more digits")
@@ -89,10 +97,26 @@ def call_clips(number: str, counter_number: int, counter_kind: str = "loket",
         spoken = words(int(number_digits))
     else:
         spoken = digits(number_digits)
-    return ["chime", "nomor_antrean",
-            *(f"huruf_{letter.lower()}" for letter in prefix),
-            *spoken,
-            "silakan_menuju", counter_kind, *words(counter_number)]
+    letters = [f"huruf_{letter.lower()}" for letter in prefix]
+    return letters, spoken, [counter_kind, *words(counter_number)]
+
+
+def call_clips(number: str, counter_number: int, counter_kind: str = "loket",
+               mode: str = "digits") -> list[str]:
+    """Clip names, in order, announcing ticket `number` to counter `counter_number`.
+
+    mode "digits" reads A001 as "nol nol satu", mode "number" as "satu"."""
+    letters, spoken, counter = _call_parts(number, counter_number, counter_kind, mode)
+    return ["chime", "nomor_antrean", *letters, *spoken, "silakan_menuju", *counter]
+
+
+def short_call_clips(number: str, counter_number: int, counter_kind: str = "loket",
+                     mode: str = "digits") -> list[str]:
+    """The short form the display speaks while other calls wait: "A nol nol satu, loket tiga".
+
+    No chime, no "nomor antrean", no "silakan menuju"; same checks as call_clips."""
+    letters, spoken, counter = _call_parts(number, counter_number, counter_kind, mode)
+    return [*letters, *spoken, *counter]
 
 
 # --- reading packs -----------------------------------------------------------
@@ -195,29 +219,37 @@ def _run(args: list[str]) -> None:
         raise RuntimeError(f"{' '.join(args)} failed: {done.stderr.strip()}")
 
 
+def _trim(threshold=SILENCE_THRESHOLD):
+    """Sox effects that cut the silence at both ends (the reverse trick trims the end)."""
+    cut = ["silence", "1", "0.005", threshold]
+    return [*cut, "reverse", *cut, "reverse"]
+
+
 def _speak(name: str, text: str, raw_dir: Path, out_dir: Path) -> str:
     raw = raw_dir / f"{name}.wav"
-    _run(["espeak-ng", *ESPEAK_ARGS, "-w", str(raw), text])
-    # Trim espeak's silences at both ends (the reverse trick trims the end) so a
-    # sentence of ten clips does not drag, then keep a short, even gap, and
-    # peak-normalise so every word is as loud as the next.
-    trim = ["silence", "1", "0.01", "1%"]
+    rate = PHRASE_RATE if " " in text else WORD_RATE
+    _run(["espeak-ng", *ESPEAK_VOICE, "-s", str(rate), "-w", str(raw), text])
+    # Peak-normalise first, so every word is as loud as the next and the
+    # silence threshold means the same for each; then trim espeak's silences,
+    # which made a call of ten clips drag, and end on a short, even gap.
     _run(["sox", str(raw), str(out_dir / f"{name}.wav"),
-          *trim, "reverse", *trim, "reverse", "norm", "-3", "pad", "0.01", "0.06"])
+          "norm", "-3", *_trim(), "pad", "0", str(CLIP_GAP_S)])
     return f"{name}.wav"
 
 
 def _chime(raw_dir: Path, out_dir: Path) -> str:
     # Ding (E5) then dong (C5), each with a soft octave above it; the dong
-    # starts while the ding still rings. A 20 ms half-sine attack avoids a
-    # click, and the log fade-out decays like a struck bell.
+    # starts while the ding still rings. A 10 ms half-sine attack avoids a
+    # click, and the log fade-out decays like a struck bell. 0.45 s in all
+    # (it was 1 s): enough to turn heads, short enough not to hold up a call.
     ding, dong = raw_dir / "ding.wav", raw_dir / "dong.wav"
     tone = ["-r", "22050", "-c", "2", "-n", "-b", "16"]
-    _run(["sox", *tone, str(ding), "synth", "0.5", "sine", "659.25", "sine", "1318.5",
-          "remix", "1v0.8,2v0.2", "fade", "h", "0.02", "fade", "l", "0", "0.5", "0.45"])
-    _run(["sox", *tone, str(dong), "synth", "0.65", "sine", "523.25", "sine", "1046.5",
-          "remix", "1v0.8,2v0.2", "fade", "h", "0.02", "fade", "l", "0", "0.65", "0.6", "pad", "0.3", "0"])
-    _run(["sox", "-m", str(ding), str(dong), str(out_dir / "chime.wav"), "norm", "-4", "pad", "0", "0.05"])
+    _run(["sox", *tone, str(ding), "synth", "0.26", "sine", "659.25", "sine", "1318.5",
+          "remix", "1v0.8,2v0.2", "fade", "h", "0.01", "fade", "l", "0", "0.26", "0.24"])
+    _run(["sox", *tone, str(dong), "synth", "0.3", "sine", "523.25", "sine", "1046.5",
+          "remix", "1v0.8,2v0.2", "fade", "h", "0.01", "fade", "l", "0", "0.3", "0.28", "pad", "0.15", "0"])
+    # Not trimmed: its quiet tail is the bell's decay, part of the sound.
+    _run(["sox", "-m", str(ding), str(dong), str(out_dir / "chime.wav"), "norm", "-4", "pad", "0", "0.03"])
     return "chime.wav"
 
 

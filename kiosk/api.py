@@ -2,10 +2,11 @@
 
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Integer, List, Nested, String
-from flask import request
+from flask import current_app, request
 
 from db import accounts, catalog, tickets
-from web.auth import current_actor, idempotency_key, requires
+from web.auth import Forbidden, current_actor, idempotency_key, requires
+from web.limits import rate_limit
 from web.database import clock, get_db
 from web.events import present_ticket, publish
 from web.schemas import ServiceOut, TicketIn, TicketOut
@@ -22,16 +23,32 @@ def list_services():
     return catalog.list_services(get_db(), clock())
 
 
+def _issuing_device():
+    """The key of the per-device issue limit: the kiosk's device id."""
+    actor = current_actor()
+    return f"device:{actor.id}" if actor.kind == "device" else "person"
+
+
+def _issue_limit():
+    return f"{int(current_app.config['KIOSK_ISSUES_PER_MINUTE'])} per minute"
+
+
 @bp.post("/tickets")
 @requires("kiosk", "staff")
+# A leaked kiosk token must not drain the day's quotas: far above any queue of people.
+@rate_limit(_issue_limit, "too_many_tickets",
+            "This kiosk is issuing tickets faster than people can take them; wait a minute.",
+            key_func=_issuing_device, exempt_when=lambda: current_actor().kind != "device")
 @bp.input(TicketIn, arg_name="body")
 @bp.output(TicketOut, status_code=201)
 @bp.doc(
     summary="Take a ticket",
     description="Send an `Idempotency-Key` header (up to 100 characters) to make a retry "
                 "safe: the same key from the same kiosk returns the ticket issued the first time.",
-    responses={401: "Not authenticated", 403: "Not a kiosk or staff",
-               404: "Unknown service", 409: "service_closed or quota_exhausted"},
+    responses={401: "Not authenticated",
+               403: "Not a kiosk or staff, or a service of an agency this kiosk is not limited to",
+               404: "Unknown service", 409: "service_closed or quota_exhausted",
+               429: "too_many_tickets: the kiosk's per-minute limit (MPP_KIOSK_ISSUES_PER_MINUTE)"},
 )
 def issue_ticket(body):
     actor = current_actor()
@@ -40,6 +57,11 @@ def issue_ticket(body):
         key = f"{actor.kind[0]}{actor.id}:{key}"
     printer_id = actor.row["printer_id"] if actor.kind == "device" else None
     conn = get_db()
+    if actor.kind == "device":
+        # A kiosk limited to some agencies (admin: devices) issues only their tickets.
+        allowed = accounts.device_dict(actor.row)["agency_ids"]
+        if allowed and catalog.get_service(conn, body["service_id"])["agency_id"] not in allowed:
+            raise Forbidden("other_agency", "This kiosk does not issue tickets of that agency.")
     change = tickets.issue(
         conn, clock(), body["service_id"], priority_kind=body["priority"],
         device_id=actor.device_id, user_id=actor.user_id, idempotency_key=key,

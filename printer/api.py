@@ -14,6 +14,7 @@ from printer import layout, preview, spool as spooling
 from web.auth import current_actor, require_agency, requires
 from web.database import clock, db_session, get_db
 from web.events import publish_print, socketio
+from web.printing import spool_of
 from web.schemas import ID, In, PrinterOut, PrintJobOut, Schema
 
 bp = APIBlueprint("printer_api", __name__, url_prefix="/api/v1", tag="Printing")
@@ -40,7 +41,7 @@ class PrintSettings(Schema):
 
 
 def _spool():
-    return current_app.extensions.get("giliran_spool") or spooling.Spool(current_app)
+    return spool_of(current_app)
 
 
 def _job_out(change):
@@ -231,7 +232,7 @@ def print_ack(data=None):
         return {"ok": False, "error": "not_an_agent"}
     app = current_app._get_current_object()
     now = app.extensions["giliran"].clock.ts()
-    spool = app.extensions.get("giliran_spool") or spooling.Spool(app)
+    spool = spool_of(app)
     with db_session() as conn:
         try:
             job = printjobs.get_job(conn, data["id"])
@@ -267,7 +268,7 @@ def agent_status(data=None):
     if printer_id is None or not isinstance(data, dict):
         return {"ok": False, "error": "not_an_agent"}
     app = current_app._get_current_object()
-    spool = app.extensions.get("giliran_spool") or spooling.Spool(app)
+    spool = spool_of(app)
     with db_session() as conn:
         _agent_status(spool, conn, printer_id, data)
         if data.get("status") in ("online", "paper_near_end"):

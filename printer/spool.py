@@ -96,10 +96,17 @@ def job_bytes(app, conn, clock, job, printer):
 
 
 class Spool:
-    """The worker: a dispatcher, one lane per printer with work, and a status poller."""
+    """The worker: a dispatcher, one lane per printer with work, and a status poller.
 
-    def __init__(self, app):
+    `runtime` gives it the server's tasks, sleeps and events and reaches the
+    print agents (web/printing.py); `on_change(change)` is called with every
+    committed print change, for the server to publish.
+    """
+
+    def __init__(self, app, runtime, on_change):
         self.app = app
+        self.runtime = runtime
+        self.on_change = on_change
         self.clock = app.extensions["giliran"].clock
         self.lanes = set()
         self.locks = {}
@@ -110,13 +117,10 @@ class Spool:
 
     def start(self):
         """Start the dispatcher and the status poller; returns their tasks."""
-        from web.events import socketio
-
         if self._event is not None:
             return []
-        self._event = socketio.server.eio.create_event()
-        return [socketio.start_background_task(self._dispatch_loop),
-                socketio.start_background_task(self._status_loop)]
+        self._event = self.runtime.event()
+        return [self.runtime.spawn(self._dispatch_loop), self.runtime.spawn(self._status_loop)]
 
     def wake(self):
         """A job was spooled or acknowledged: look for work now."""
@@ -129,15 +133,14 @@ class Spool:
         self.wake()
 
     def _sleep(self, seconds):
-        from web.events import socketio
-
-        socketio.sleep(seconds)
+        self.runtime.sleep(seconds)
 
     def _connect(self):
-        # NORMAL: the spool's own bookkeeping (claims, "printed") need not wait
-        # for an fsync before the printer starts; a power cut at worst prints
-        # a ticket again. The tickets themselves are written with FULL.
-        return connect(self.app.config["DATABASE"], synchronous="NORMAL")
+        # Reads on its own connection; writes (claims, "printed") go through the
+        # server's one writer like every other write, sharing its commits.
+        conn = connect(self.app.config["DATABASE"])
+        conn.writer = self.app.extensions["giliran"].writer
+        return conn
 
     def _lock(self, printer_id):
         # One conversation with a printer at a time: a status read must not
@@ -146,20 +149,16 @@ class Spool:
 
     def _blocking(self, transport, fn, *args):
         """Run device I/O where it cannot freeze the event loop."""
-        from web.events import socketio
-
-        if transport == "network" or socketio.async_mode != "gevent":
+        if transport == "network" or not self.runtime.cooperative:
             return fn(*args)
         import gevent
 
         return gevent.get_hub().threadpool.apply(fn, args)
 
     def _publish(self, change):
-        from web.events import publish_print
-
         if change is not None:
             with self.app.app_context():
-                publish_print(change)
+                self.on_change(change)
 
     # -- dispatching -----------------------------------------------------------
 
@@ -179,8 +178,6 @@ class Spool:
 
     def _dispatch(self, conn):
         """Start a lane for each printer whose next job is due; seconds until the next one."""
-        from web.events import socketio
-
         now = self.clock.ts()
         wait = POLL_S
         for printer_id, due in printjobs.heads(conn):
@@ -188,7 +185,7 @@ class Spool:
                 continue
             if due <= now:
                 self.lanes.add(printer_id)
-                socketio.start_background_task(self._lane, printer_id)
+                self.runtime.spawn(self._lane, printer_id)
             else:
                 wait = min(wait, due - now)
         return max(0.01, wait)
@@ -243,16 +240,14 @@ class Spool:
 
     def _to_agent(self, conn, printer, job, data):
         """Hand the job to the kiosk's print agent; it stays claimed until acknowledged."""
-        from web.events import socketio
-
         room = f"agent:{printer['id']}"
-        if not agent_connected(room):
+        if not self.runtime.agent_connected(room):
             self.record_status(conn, printer["id"], "offline", "print agent not connected")
-        socketio.emit("print_job", {
+        self.runtime.to_agent(room, {
             "id": job["id"], "ticket_id": job["ticket_id"], "printer_id": printer["id"],
             "created_ts": job["created_ts"],
             "data": base64.b64encode(data).decode("ascii"),
-        }, to=room)
+        })
 
     # -- printer state -----------------------------------------------------------
 
@@ -305,12 +300,3 @@ class Spool:
         finally:
             conn.close()
 
-
-def agent_connected(room):
-    """Whether a print agent listens in this room (this process's view; True if unknown)."""
-    from web.events import socketio
-
-    try:
-        return bool(socketio.server.manager.rooms.get("/", {}).get(room))
-    except Exception:  # noqa: BLE001 - another manager (Redis): assume it does
-        return True

@@ -103,9 +103,13 @@ def app(db_path, clock):
     from web import create_app
 
     app = create_app({"DATABASE": str(db_path), "SECRET_KEY": "test", "TESTING": True,
-                      "SOCKETIO_ASYNC_MODE": "threading"})
+                      "SOCKETIO_ASYNC_MODE": "threading", "GROUP_COMMIT": True})
     app.extensions["giliran"].clock = clock
-    return app
+    yield app
+    giliran = app.extensions["giliran"]
+    if giliran.writer is not None:
+        giliran.writer.close()
+    giliran.pool.close()
 
 
 @pytest.fixture
@@ -196,7 +200,9 @@ class Server:
         return self.proc.returncode if self.proc else None
 
     def session(self, username="admin"):
+        """A logged-in requests session that sends its Origin, as the pages' fetches do."""
         s = requests.Session()
+        s.headers["Origin"] = self.url
         r = s.post(self.url + "/api/v1/auth/login", json={"username": username, "password": PASSWORD})
         assert r.status_code == 200, r.text
         return s

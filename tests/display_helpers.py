@@ -9,25 +9,27 @@ import zipfile
 from display.voice import CLIP_TEXTS
 
 
-def beep_wav(ms=40, hz=660, rate=8000):
-    """A short sine tone as WAV bytes."""
+def beep_wav(ms=40, hz=660, rate=8000, silence_ms=0):
+    """A short sine tone as WAV bytes, with `silence_ms` of silence before and after it."""
     frames = int(rate * ms / 1000)
+    quiet = b"\x00\x00" * int(rate * silence_ms / 1000)
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
-        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * hz * i / rate)))
-                               for i in range(frames)))
+        w.writeframes(quiet + b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * hz * i / rate)))
+                                       for i in range(frames)) + quiet)
     return buf.getvalue()
 
 
-def quick_pack_zip(ms=40):
-    """A complete voice pack whose every clip is a short beep, so a call lasts well under a second."""
+def quick_pack_zip(ms=40, silence_ms=0):
+    """A complete voice pack whose every clip is a short beep, so a call lasts well under a second
+    (with silence_ms, each beep sits between silences, as a carelessly recorded clip would)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for name in CLIP_TEXTS:
-            z.writestr(f"{name}.wav", beep_wav(ms))
+            z.writestr(f"{name}.wav", beep_wav(ms, silence_ms=silence_ms))
     return buf.getvalue()
 
 
@@ -36,6 +38,7 @@ def display_state(page):
     return page.evaluate("""() => ({
         announced: window.giliranDisplay.announced.slice(),
         log: window.giliranDisplay.log.slice(),
+        calls: window.giliranDisplay.calls.map(c => Object.assign({}, c)),
         queue: window.giliranDisplay.queueLength(),
         sound: window.giliranDisplay.state.sound,
         online: window.giliranDisplay.online(),

@@ -301,7 +301,7 @@ def test_cross_site_write_is_refused(api):
     admin = Caller(api, "admin")
     r = admin.client.post("/api/v1/agencies", json={"code": "X", "name": "X"},
                           headers={"Origin": "http://evil.example"})
-    assert r.status_code == 403 and r.json["error"]["code"] == "cross_origin"
+    assert r.status_code == 403 and r.json["error"]["code"] == "csrf_refused"
 
 
 def test_openapi_document_lists_every_endpoint(api):

@@ -54,6 +54,7 @@ def test_call_next_retried_with_its_key_calls_once(api, officer, finish_current)
         assert [w["number"] for w in waiting] == ["A003"]
     else:  # holding a ticket: the first is refused, and so is its retry (a refusal is not kept)
         assert a.status_code == b.status_code == 409
+        assert a.json["error"]["code"] == b.json["error"]["code"] == "counter_busy"
         assert _counter(officer, api.c1)["ticket"]["id"] == first["id"]
 
 
@@ -72,10 +73,15 @@ def test_same_key_for_another_action_or_caller(api, officer):
 
 
 def test_nothing_waiting_replays_as_204(api, officer):
-    h = {"Idempotency-Key": "empty"}
-    for _ in range(2):
-        r = officer.post(f"/api/v1/counters/{api.c1}/call-next", json={}, headers=h)
-        assert r.status_code == 204 and r.data == b""
+    url, h = f"/api/v1/counters/{api.c1}/call-next", {"Idempotency-Key": "empty"}
+    r = officer.post(url, json={}, headers=h)
+    assert r.status_code == 204 and r.data == b""
+    # A ticket arrives; the retried press still answers what the press got, and calls nobody.
+    _issue(api, officer, 1)
+    r = officer.post(url, json={}, headers=h)
+    assert r.status_code == 204 and r.data == b""
+    assert _counter(officer, api.c1)["ticket"] is None
+    assert officer.post(url, json={}, headers={"Idempotency-Key": "fresh"}).json["number"] == "A001"
 
 
 def test_replays_are_bounded_and_expire():
@@ -187,7 +193,9 @@ def test_pages_login_then_console(api):
     assert "src=\"http" not in console and "href=\"http" not in console
 
 
-def test_login_password_constant(api):
-    # The fixture's people log in with conftest's password (guards the page test above).
-    assert api.app.test_client().post(
-        "/api/v1/auth/login", json={"username": "officer", "password": PASSWORD}).status_code == 200
+def test_login_takes_only_the_right_password(api):
+    client = api.app.test_client()
+    wrong = client.post("/api/v1/auth/login", json={"username": "officer", "password": PASSWORD + "x"})
+    assert wrong.status_code == 401 and wrong.json["error"]["code"]
+    right = client.post("/api/v1/auth/login", json={"username": "officer", "password": PASSWORD})
+    assert right.status_code == 200 and right.json["user"]["username"] == "officer"

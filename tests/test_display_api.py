@@ -23,8 +23,9 @@ def png_bytes(size=(40, 20), color=(200, 30, 30)):
 
 
 def upload(client, path, data, name="file.bin", extra=None):
+    """A multipart upload as the admin page sends it: from its own origin."""
     return client.post(path, data={"file": (io.BytesIO(data), name), **(extra or {})},
-                       content_type="multipart/form-data")
+                       content_type="multipart/form-data", headers={"Origin": "http://localhost"})
 
 
 def display_headers(api):
@@ -112,6 +113,15 @@ def test_display_config_for_a_display_and_refused_to_a_kiosk(api):
     assert r.json["counter_kinds"] == {str(api.c1): "loket", str(api.c2): "loket", str(api.c3): "loket"}
     kiosk = {"Authorization": f"Bearer {api.people.kiosk_token}"}
     assert client.get("/api/v1/display/config", headers=kiosk).status_code == 403
+    assert r.json["voice_clips"] == []  # no pack generated yet
+
+
+def test_display_config_lists_every_clip_of_the_pack_to_decode_ahead(api, default_pack):
+    clips = api.app.test_client().get("/api/v1/display/config", headers=display_headers(api)).json["voice_clips"]
+    assert sorted(re.match(r"^/display/voice/default/(\w+)\.wav\?v=\w+$", u).group(1) for u in clips) \
+        == sorted(CLIP_TEXTS)
+    # The same URLs a call carries, so what is decoded ahead is what a call plays.
+    assert set(call_event(api, api.c1)["clips"]) <= set(clips)
 
 
 # -- media and logo ------------------------------------------------------------------------
@@ -157,7 +167,8 @@ def test_media_checks_the_content_not_the_name(api, data, name, code):
 def test_media_needs_an_admin_and_a_file(api):
     assert upload(login(api.app, "officer"), "/api/v1/media", png_bytes()).status_code == 403
     assert upload(api.app.test_client(), "/api/v1/media", png_bytes()).status_code == 401
-    r = login(api.app, "admin").post("/api/v1/media", data={}, content_type="multipart/form-data")
+    r = login(api.app, "admin").post("/api/v1/media", data={}, content_type="multipart/form-data",
+                                     headers={"Origin": "http://localhost"})
     assert r.status_code == 400 and "file" in r.json["error"]["fields"]
 
 
@@ -195,6 +206,9 @@ def test_default_pack_clips_are_served_as_valid_audio_with_long_caching(api, def
     assert call["counter_kind"] == "loket"
     names = [re.match(r"^/display/voice/default/(\w+)\.wav\?v=\w+$", url).group(1) for url in call["clips"]]
     assert names == "chime nomor_antrean huruf_a nol nol satu silakan_menuju loket dua".split()
+    # The short form a display uses while other calls wait: "A nol nol satu, loket dua".
+    short = [re.match(r"^/display/voice/default/(\w+)\.wav\?v=\w+$", url).group(1) for url in call["clips_short"]]
+    assert short == "huruf_a nol nol satu loket dua".split()
     client = api.app.test_client()
     for name in CLIP_TEXTS:  # every clip of the pack, not only this call's
         r = client.get(f"/display/voice/default/{name}.wav?v=1")
@@ -254,7 +268,7 @@ def test_bad_packs_are_refused_and_change_nothing(api, default_pack):
 
 def test_no_pack_yet_means_a_silent_call_not_an_error(api):
     call = call_event(api, api.c1)
-    assert call["clips"] == [] and call["counter_kind"] == "loket"
+    assert call["clips"] == [] and call["clips_short"] == [] and call["counter_kind"] == "loket"
 
 
 def test_the_page_loads_only_from_this_server(api):

@@ -128,3 +128,19 @@ def test_no_event_for_a_refused_change(api, action):
     else:
         assert admin.post("/api/v1/tickets", json={"service_id": "x"}).status_code == 400
     assert events(display) == [] and events(staff) == []
+
+
+@pytest.mark.parametrize("action", ["set", "delete"])
+def test_a_holiday_set_or_removed_reaches_the_displays_at_once(api, action):
+    admin = login(api.app, "admin")
+    if action == "delete":
+        assert admin.post("/api/v1/holidays", json={"day": "2026-12-25", "name": "Natal"}).status_code == 201
+    display = connect(api, token=api.people.display_token)
+    events(display)  # the snapshot
+    if action == "set":
+        r = admin.post("/api/v1/holidays", json={"day": "2026-12-25", "name": "Natal"})
+        assert r.status_code == 201
+    else:
+        assert admin.delete("/api/v1/holidays/2026-12-25").status_code == 204
+    changed = [e["args"][0] for e in events(display, "services_changed")]
+    assert changed == [{"agency_id": None, "service_id": None}]

@@ -123,7 +123,8 @@ def test_landscape_kiosk(mpp, page_at):
     page.locator("#take-normal").tap()
     expect(page.locator("#ticket-number")).to_have_text("K001")
     box = page.locator("#take-normal").bounding_box()
-    assert box is None or box["height"] >= 88
+    box = page.locator("#ticket-done").bounding_box()
+    assert box is not None and box["height"] >= 88
     screenshot(page, "kiosk-ticket-landscape")
 
 

@@ -2,12 +2,13 @@
 
 import sqlite3
 import threading
+import time
 
 import pytest
 
 from db import catalog, tickets
 from db.connection import connect
-from db.errors import Conflict, DatabaseUnavailable
+from db.errors import Conflict, DatabaseBusy, DatabaseUnavailable
 from db.writer import Writer, _Job
 
 
@@ -40,7 +41,38 @@ def test_many_callers_share_commits_and_get_their_own_numbers(setup, clock, db_p
     assert sorted(results) == [f"A{n:03d}" for n in range(1, 51)]
     assert errors == ["quota_exhausted"] * 10
     assert writer.writes == 60
-    assert writer.batches <= 60
+
+
+def test_writes_waiting_together_share_one_commit(setup, clock, db_path):
+    writer, service = setup
+    gate, started = threading.Event(), threading.Event()
+
+    def hold(c):  # keeps the writer busy while the others queue up behind it
+        started.set()
+        gate.wait(10)
+
+    holder = threading.Thread(target=writer.run, args=(hold,))
+    holder.start()
+    assert started.wait(10)
+    numbers = []
+
+    def kiosk():
+        conn = connect(db_path)
+        conn.writer = writer
+        numbers.append(tickets.issue(conn, clock, service).ticket["number"])
+
+    threads = [threading.Thread(target=kiosk) for _ in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while writer._queue.qsize() < 8 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    gate.set()
+    for t in threads + [holder]:
+        t.join(30)
+    # The held write committed alone; the eight that waited behind it shared one commit.
+    assert writer.batches == 2 and writer.writes == 9
+    assert sorted(numbers) == [f"A{n:03d}" for n in range(1, 9)]
 
 
 def test_a_refused_write_rolls_back_alone(setup, clock, db_path):
@@ -78,3 +110,37 @@ def test_a_failing_commit_fails_the_whole_batch(setup, db_path):
     writer._run_batch(connect(db_path), batch)
     assert all(isinstance(j.error, DatabaseUnavailable) for j in batch)
     assert conn.execute("SELECT count(*) FROM holidays").fetchone()[0] == 0
+
+
+def test_a_write_that_cannot_start_in_time_is_refused_and_never_runs(setup, clock, db_path):
+    _, service = setup
+    writer = Writer(db_path, wait_s=0.3)
+    gate, started = threading.Event(), threading.Event()
+
+    def hold(c):
+        started.set()
+        gate.wait(10)
+
+    holder = threading.Thread(target=writer.run, args=(hold,))
+    holder.start()
+    assert started.wait(10)
+    conn = connect(db_path)
+    conn.writer = writer
+    with pytest.raises(DatabaseBusy):
+        tickets.issue(conn, clock, service)
+    gate.set()
+    holder.join(10)
+    # The refused write was dropped, not run later behind the caller's back.
+    assert writer.run(lambda c: c.execute("SELECT count(*) FROM tickets").fetchone()[0]) == 0
+    assert tickets.issue(conn, clock, service).ticket["number"] == "A001"
+
+
+def test_a_writer_that_cannot_open_the_file_answers_instead_of_hanging(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the database's folder should be")
+    writer = Writer(blocker / "mpp.db", wait_s=5)
+    started = time.monotonic()
+    with pytest.raises(DatabaseUnavailable) as caught:
+        writer.run(lambda c: None)
+    assert "cannot open" in caught.value.detail
+    assert time.monotonic() - started < 5

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from apiflask import APIFlask
-from flask import request
+from flask import current_app, request
 from werkzeug.routing import IntegerConverter
 
 from db import accounts, bookings, demo, migrations, tickets
@@ -31,11 +31,16 @@ DEFAULTS = {
     "MESSAGE_QUEUE": None,
     "CLOCK_OFFSET_S": 0.0,
     "SOCKETIO_ASYNC_MODE": None,
+    # Writes through the group-commit writer: on by default under gevent; the
+    # tests turn it on with threads so that they run the production write path.
+    "GROUP_COMMIT": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     # MPP_TRUSTED_PROXIES: comma list of IPs/CIDRs whose X-Forwarded-For is believed.
     "TRUSTED_PROXIES": None,
     # A person's session: ended after this long without a request, and this long after login.
     "SESSION_IDLE_S": 4 * 3600,
+    # MPP_KIOSK_ISSUES_PER_MINUTE: tickets one device token may issue per minute.
+    "KIOSK_ISSUES_PER_MINUTE": 120,
     "SESSION_MAX_S": 14 * 3600,
 }
 
@@ -55,7 +60,10 @@ class Giliran:
         # Group commit pays off on greenlets, where handing a write to the
         # writer is a cheap switch; between OS threads each hand-off waits for
         # the scheduler, so threaded servers write directly.
-        self.writer = Writer(app.config["DATABASE"]) if app.config["SOCKETIO_ASYNC_MODE"] == "gevent" else None
+        group_commit = app.config["GROUP_COMMIT"]
+        if group_commit is None:
+            group_commit = app.config["SOCKETIO_ASYNC_MODE"] == "gevent"
+        self.writer = Writer(app.config["DATABASE"]) if group_commit else None
         self.pool = Pool(app.config["DATABASE"], writer=self.writer)
         self.background = []
         self.stopping = False
@@ -73,8 +81,10 @@ class Giliran:
         self.background.append(socketio.start_background_task(ensure_default_pack, self.app.config["DATABASE"]))
         # The print spool: pending jobs (also those left by a stopped server) print now.
         from printer.spool import Spool
+        from web.printing import SpoolRuntime
+        from web.events import publish_print
 
-        self.app.extensions["giliran_spool"] = spool = Spool(self.app)
+        self.app.extensions["giliran_spool"] = spool = Spool(self.app, SpoolRuntime(), publish_print)
         self.background += spool.start()
 
     def shutdown(self, delay_s=0.0):
@@ -129,6 +139,7 @@ def _env_config():
         "MPP_ADMIN_PASSWORD": "ADMIN_PASSWORD", "MPP_PUBLIC_URL": "PUBLIC_URL",
         "MPP_MESSAGE_QUEUE": "MESSAGE_QUEUE", "MPP_CLOCK_OFFSET_S": "CLOCK_OFFSET_S",
         "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS", "MPP_TRUSTED_PROXIES": "TRUSTED_PROXIES",
+        "MPP_KIOSK_ISSUES_PER_MINUTE": "KIOSK_ISSUES_PER_MINUTE",
     }
     for var, key in mapping.items():
         if env.get(var):
@@ -220,7 +231,7 @@ def create_app(test_config=None):
     errors.register(app)
     cli.register(app)
     i18n.init_app(app, ROOT)
-    app.before_request(_same_origin_writes)
+    app.before_request(_csrf_guard)
 
     from admin.api import bp as admin_api
     from admin.pages import bp as admin_pages
@@ -262,15 +273,34 @@ def _async_mode():
     return "gevent" if monkey.is_module_patched("socket") else "threading"
 
 
-def _same_origin_writes():
-    """CSRF guard: a browser's cross-site write carries a foreign Origin; refuse it.
+def _csrf_guard():
+    """CSRF, as API.md's Conventions say: a write carrying the session cookie is refused
+    (403 `csrf_refused`) when its Origin is `null` or another origin, or Sec-Fetch-Site
+    says cross-site; without an Origin (not a browser) only a JSON body or none is served.
 
-    Session cookies are also SameSite=Lax, so a cross-site form post carries
-    no session at all; this closes the rest.
+    Bearer-token callers (devices) carry no ambient credential and are not checked.
+    SameSite=Lax cookies already keep a cross-site form post from carrying a session;
+    this closes what Lax leaves open (sandboxed iframes send `Origin: null`, sibling
+    hosts on the LAN count as same-site).
     """
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return None
+    if request.headers.get("Authorization"):
+        return None
+    # The login is checked too, cookie or not: a forged login is CSRF as well.
+    if (request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]) is None
+            and request.path != "/api/v1/auth/login"):
+        return None
     origin = request.headers.get("Origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
-        return errors._respond(403, "cross_origin", "Cross-site requests are not allowed.")
+    refused = None
+    if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
+        refused = "The browser says this request comes from another site."
+    elif origin is not None:
+        if origin == "null" or urlsplit(origin).netloc.lower() != request.host.lower():
+            refused = "Requests from another origin are not allowed."
+    elif request.content_length not in (None, 0) or request.headers.get("Transfer-Encoding"):
+        if request.mimetype != "application/json":
+            refused = "Without an Origin header only a JSON body is accepted."
+    if refused:
+        return errors._respond(403, "csrf_refused", refused)
     return None

@@ -2,10 +2,10 @@
 
 from apiflask import APIBlueprint
 
-from db import tickets
-from web.auth import requires
+from db import printjobs, tickets
+from web.auth import current_actor, requires
 from web.database import clock, get_db
-from web.events import present_ticket
+from web.events import present_ticket, publish
 from web.schemas import HealthOut, PrintJobOut, PrintJobQuery, TicketOut
 
 bp = APIBlueprint("core_api", __name__, url_prefix="/api/v1", tag="Core")
@@ -32,15 +32,26 @@ def get_ticket(code):
     return present_ticket(tickets.get_ticket_by_code(get_db(), clock(), code[:100]))
 
 
+@bp.post("/tickets/<string:code>/cancel")
+@requires("anyone")
+@bp.output(TicketOut)
+@bp.doc(summary="Withdraw a waiting ticket, for whoever holds its code (the citizen gave up)",
+        security=[], responses={404: "No ticket with that code",
+                                409: "Called already (ticket_called) or over (ticket_closed)"})
+def cancel_ticket(code):
+    conn = get_db()
+    ticket = tickets.get_ticket_by_code(conn, clock(), code[:100])
+    actor = current_actor()
+    change = tickets.cancel(conn, clock(), ticket["id"], user_id=actor.user_id if actor.is_staff else None)
+    publish(conn, change)
+    return present_ticket(change.ticket)
+
+
 @bp.get("/print-jobs")
 @requires("staff")
 @bp.input(PrintJobQuery, location="query", arg_name="query")
 @bp.output(PrintJobOut(many=True))
 @bp.doc(summary="The print jobs of a ticket", responses={401: "Not logged in", 403: "Not staff"})
 def print_jobs(query):
-    rows = get_db().execute(
-        "SELECT id, ticket_id, printer_id, status, attempts, error FROM print_jobs "
-        "WHERE ticket_id = ? ORDER BY id", (query["ticket_id"],)
-    ).fetchall()
-    return [dict(r) for r in rows]
+    return printjobs.list_jobs(get_db(), ticket_id=query["ticket_id"], oldest_first=True)
 

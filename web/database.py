@@ -4,7 +4,6 @@ from contextlib import contextmanager
 
 from flask import current_app, g
 
-from db.connection import connect
 
 
 def get_db():
@@ -23,13 +22,16 @@ def close_db(exc=None):
 
 @contextmanager
 def db_session(app=None):
-    """A connection for code outside a request: socket handlers, workers, CLI."""
-    app = app or current_app
-    conn = connect(app.config["DATABASE"])
+    """A connection for code outside a request (socket handlers, workers), from the pool.
+
+    Its writes go through the server's one writer, like a request's.
+    """
+    pool = (app or current_app).extensions["giliran"].pool
+    conn = pool.get()
     try:
         yield conn
     finally:
-        conn.close()
+        pool.put(conn)
 
 
 def clock():

@@ -66,11 +66,25 @@ def present_booking(booking):
     return {**booking, "booking_url": booking_url(booking["code"])}
 
 
-def present_counter(counter):
-    """A counter with its ticket presented."""
+def present_counter(counter, codes=True):
+    """A counter with its ticket presented; `codes=False` leaves out the ticket's code
+    (and its tracking URL, which holds the code) for callers who may not hold it."""
     if counter is None:
         return None
-    return {**counter, "ticket": present_ticket(counter["ticket"])}
+    ticket = present_ticket(counter["ticket"])
+    if ticket is not None and not codes:
+        ticket = without_code(ticket)
+    return {**counter, "ticket": ticket}
+
+
+def without_code(ticket):
+    """A ticket without what lets one act as its holder (track it, answer its survey)."""
+    return {k: v for k, v in ticket.items() if k not in ("code", "tracking_url")}
+
+
+def sees_codes(actor, agency_id):
+    """Ticket codes go to the ticket's own page and to staff of its agency (admins: all)."""
+    return actor.kind == "user" and (actor.role == "admin" or actor.agency_id == agency_id)
 
 
 # -- rooms ---------------------------------------------------------------------
@@ -113,7 +127,9 @@ def publish(conn, change):
         emit("queue_changed", {"service_id": service_id, "waiting": waiting},
              to=_rooms(aid) + [f"track:{service_id}"])
     for counter in ([change.counter] if change.counter else []) + list(change.counters):
-        emit("counter_changed", present_counter(counter), to=_rooms(counter["agency_id"]))
+        aid = counter["agency_id"]
+        emit("counter_changed", present_counter(counter), to=_rooms(aid, display=False))
+        emit("counter_changed", present_counter(counter, codes=False), to=_rooms(aid, staff=False))
     publish_bookings(conn, change, agencies)
 
 
@@ -136,10 +152,25 @@ def publish_bookings(conn, change, agencies=None):
                       to=_rooms(aid, display=False))
 
 
-def publish_all(conn, changes):
-    """Publish several changes in order."""
-    for change in changes:
-        publish(conn, change)
+def publish_catalog(conn, agency_id=None, service_id=None):
+    """After a catalog commit (agency, service, holiday): kiosks, displays and staff refresh.
+
+    `services_changed` says what changed (`agency_id` None: the whole MPP, e.g.
+    a holiday); `queue_changed` for the service makes pages that only refresh
+    on queue changes pick it up too.
+    """
+    rooms = ["staff:all", "display:all"]
+    if agency_id is not None:
+        rooms += [f"staff:{agency_id}", f"display:{agency_id}"]
+    socketio.emit("services_changed", {"agency_id": agency_id, "service_id": service_id}, to=rooms)
+    if service_id is not None:
+        publish(conn, tickets.Change(queues={service_id: tickets.waiting_count(conn, service_id)}))
+
+
+def publish_display_settings(conn, config):
+    """After a display-settings commit: every display, whatever agencies it shows."""
+    rooms = ["display:all"] + [f"display:{a['id']}" for a in catalog.list_agencies(conn)]
+    socketio.emit("settings_changed", config, to=rooms)
 
 
 def wake_spool():
@@ -171,8 +202,9 @@ def publish_print(change):
 # -- connecting ----------------------------------------------------------------
 
 
-def snapshot(conn, clock, agency_ids=None):
-    """What a staff or display client needs to be whole: queues, counters, recent calls."""
+def snapshot(conn, clock, agency_ids=None, codes=False):
+    """What a staff or display client needs to be whole: queues, counters, recent calls.
+    `codes`: the counters' tickets keep their codes (staff of those agencies only)."""
     services = catalog.list_services(conn, clock)
     counters = tickets.list_counters(conn, clock)
     if agency_ids is not None:
@@ -180,7 +212,7 @@ def snapshot(conn, clock, agency_ids=None):
         counters = [c for c in counters if c["agency_id"] in agency_ids]
     return {
         "services": services,
-        "counters": [present_counter(c) for c in counters],
+        "counters": [present_counter(c, codes) for c in counters],
         "recent_calls": announce.enrich_calls(conn, current_app.config["DATABASE"],
                                               tickets.recent_calls(conn, clock, agency_ids=agency_ids)),
         "service_day": clock.service_day(),
@@ -223,7 +255,8 @@ def on_connect(auth=None):
         else:
             agency_ids = [actor.agency_id]
             join_room(f"staff:{actor.agency_id}")
-        socketio.emit("snapshot", snapshot(conn, clock, agency_ids), to=request.sid)
+        socketio.emit("snapshot", snapshot(conn, clock, agency_ids, codes=actor.kind == "user"),
+                      to=request.sid)
     return True
 
 

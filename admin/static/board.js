@@ -83,7 +83,9 @@
     refresh(main);
     G.live({}, { snapshot: soon, queue_changed: soon, counter_changed: soon, ticket_changed: soon,
                  printer_status: soon, services_changed: soon,
-                 online: function (on) { if (on) { soon(); } } });
+                 online: function (on) { if (on) { soon(); } },
+                 // The session ended (password reset, deactivated): the login page.
+                 connect_error: function (err) { if (err && err.message === "not_authenticated") { location.href = "/admin"; } } });
     setInterval(tick, 1000);
     setInterval(soon, 60000);
   };

@@ -315,7 +315,13 @@
     booking_changed: function (ev) {  // booked, cancelled, missed: the day's bookings panel (bookings.js)
       if (window.ConsoleBookings && ev.booking) { window.ConsoleBookings.changed(ev.booking.service_id); }
     },
-    online: function (on) { if (!on) { document.body.removeAttribute("data-synced"); } render(); }
+    online: function (on) { if (!on) { document.body.removeAttribute("data-synced"); } render(); },
+    connect_error: function (err) {
+      // The session ended (logout elsewhere, password reset, deactivated): back to the login.
+      if (err && err.message === "not_authenticated") {
+        location.href = "/counter?next=" + encodeURIComponent(location.pathname);
+      }
+    }
   });
 
   window.Console = { S: S, send: send, say: say, render: render, actions: ACTIONS, blocked: blocked,

@@ -17,7 +17,7 @@
   };
   // What tests and a technician can look at: the announcement queue and the connection.
   window.giliranDisplay = {
-    announced: A.state.announced, log: A.state.log,
+    announced: A.state.announced, log: A.state.log, calls: A.state.calls,
     queueLength: A.queueLength, state: A.state,
     online: function () { return !!G.online; },
     current: function () { return state.calls[0] ? state.calls[0].number : null; }
@@ -86,6 +86,8 @@
     if (c.logo_url) { if (logo.getAttribute("src") !== c.logo_url) { logo.src = c.logo_url; } logo.hidden = false; }
     else { logo.hidden = true; logo.removeAttribute("src"); }
     setTicker(c.running_text || "");
+    // The whole pack, decoded now: the first call of the day needs no download (a new pack: the same).
+    A.preload(c.voice_clips || []);
     setPlaylist(c.media || []);
     renderNow();
     renderRecent();
@@ -122,7 +124,8 @@
 
   // -- calls ----------------------------------------------------------------------------------
 
-  function callKey(c) { return c.ticket_id + "|" + c.called_at; }
+  // called_at has whole seconds: a recall in the second of its call must not look like a repeat of it.
+  function callKey(c) { return c.ticket_id + "|" + c.called_at + (c.recall ? "|recall" : ""); }
   function remember(key) {
     if (state.seen.indexOf(key) >= 0) { return false; }
     state.seen.push(key);
@@ -188,16 +191,16 @@
   }
 
   function announce(call) {
-    A.enqueue({ number: call.number, clips: call.clips || [] });
+    A.enqueue(call);
   }
 
   function onCalled(call) {
     if (!remember(callKey(call))) { return; }
+    announce(call);  // first: its sound is scheduled before the screen is laid out again
     addCall(call);
     renderNow();
     renderRecent();
     flash();
-    announce(call);
   }
 
   function onSnapshot(snap) {
@@ -217,6 +220,8 @@
     renderRecent();
     renderWaiting();
     missed.forEach(announce);
+    // After the missed calls: those whose ticket has since moved on are dropped unspoken.
+    A.counters(snap.counters || []);
     if (missed.length) { flash(); }
     if (calls[0] && calls[0].clips) { A.preload(calls[0].clips); }
     fetchConfig();
@@ -358,6 +363,8 @@
         snapshot: onSnapshot,
         ticket_called: onCalled,
         queue_changed: onQueue,
+        // A counter that finished, marked no-show or transferred its ticket: not announced any more.
+        counter_changed: A.counterChanged,
         settings_changed: applyConfig,
         connect_error: function (err) {
           // A revoked token: the config call tells "unknown token" from "server down".
