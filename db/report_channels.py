@@ -24,6 +24,11 @@ CHANNELS = ("walk_in", "booked", "bookings", "checked_in", "missed", "check_in_r
             "wait_walk_in_median_s", "wait_booked_median_s", "punctuality_median_s", "punctuality_p90_s")
 
 
+# Marks a group whose walk-in waits are all its waits (no booked ones): db/reports.py then
+# takes the walk-in median from its own, instead of this module sorting the histogram again.
+ALL_WAITS = "_walk_in_waits_are_all"
+
+
 def no_channels(group_by):
     """The channel figures of a group with no tickets and no bookings."""
     empty = dict.fromkeys(CHANNELS)
@@ -69,9 +74,11 @@ def channels(conn, clock, day_from, day_to, group_by="service", agency_id=None, 
     if acc is not None:
         for k, vec in acc.counts.items():
             issued[k] = vec[0]
+            if k not in taken:
+                continue  # no booked waits: the walk-ins' median is the report's (ALL_WAITS)
             rest = {}
             for x, n in acc.sorted_hist(k, "wait"):
-                n -= taken.get(k, {}).get(x, 0)
+                n -= taken[k].get(x, 0)
                 if n > 0:
                     rest[x] = n
             hists[(k, "walk_in")] = rest
@@ -100,6 +107,8 @@ def channels(conn, clock, day_from, day_to, group_by="service", agency_id=None, 
             row.update(bookings=live, checked_in=checked_in, missed=missed,
                        check_in_rate=round(checked_in / decided, 4) if decided else None,
                        missed_rate=round(missed / decided, 4) if decided else None)
+        if acc is not None and k not in taken:
+            row[ALL_WAITS] = True
         for name, kind, p in (("wait_walk_in_median_s", "walk_in", 0.5), ("wait_booked_median_s", "booked", 0.5),
                               ("punctuality_median_s", "punctuality", 0.5),
                               ("punctuality_p90_s", "punctuality", 0.9)):

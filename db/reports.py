@@ -350,6 +350,8 @@ def report(conn, clock, day_from, day_to, group_by="service", agency_id=None):
             "target_compliance": round(within / called, 4) if called else None,
             **chans.get(k, report_channels.no_channels(group_by)),
         })
+        if out[-1].pop(report_channels.ALL_WAITS, False):
+            out[-1]["wait_walk_in_median_s"] = out[-1]["wait_median_s"]
     return {"from": day_from, "to": day_to, "group_by": group_by, "agency_id": agency_id,
             "rows": out, "arrivals_per_hour": hours}
 
