@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from booking_helpers import NOW, at, book, check_in, enable, start_server
 from conftest import screenshot
-from test_admin_pages import log_in, watch_errors
+from test_admin_pages import password, watch_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 DAY = NOW.date().isoformat()
@@ -36,6 +36,15 @@ def mpp(tmp_path_factory):
     assert srv.kiosk.post(srv.url + "/api/v1/tickets", json={"service_id": srv.services["A"]["id"]}).ok
     yield srv
     srv.stop()
+
+
+def log_in(page, url, username="admin"):
+    """Log in on the admin page; the menu shows once the session is there (the board may lag)."""
+    page.goto(url + "/admin")
+    page.fill("#username", username)
+    page.fill("#password", password(username))
+    page.click("#login-form button[type=submit]")
+    expect(page.locator(".a-nav")).to_be_visible(timeout=20000)
 
 
 def show_day(page, day=DAY):
