@@ -61,7 +61,8 @@ async def counter_loop(http, url, counter, latencies, called):
 
 async def run(args):
     workdir = Path(tempfile.mkdtemp(prefix="giliran-contention-"))
-    srv = Server(workdir / "mpp.db", env={"MPP_LOG_LEVEL": "warning"}).start()
+    srv = Server(workdir / "mpp.db", env={"MPP_LOG_LEVEL": "warning",
+                                          "MPP_KIOSK_ISSUES_PER_MINUTE": "1000000"}).start()
     try:
         cookie, counters = prepare(srv, args.counters, args.tickets)
         latencies, called = [], []

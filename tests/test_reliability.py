@@ -17,6 +17,10 @@ import requests
 
 from conftest import ROOT, Server, free_port
 
+# The drills load the server through one kiosk token far faster than a person
+# taps: lift the per-device issue limit (tests/test_kiosk_limits.py tests it).
+DRILL = {"MPP_KIOSK_ISSUES_PER_MINUTE": "1000000"}
+
 pytestmark = pytest.mark.server
 
 
@@ -92,7 +96,7 @@ def db_tickets(path):
 
 
 def test_kill_9_mid_load_loses_no_ticket_a_kiosk_was_given(tmp_path):
-    srv = Server(tmp_path / "mpp.db").start()
+    srv = Server(tmp_path / "mpp.db", env=DRILL).start()
     _, ids, _, token = setup_mpp(srv, services=2)
     with Kiosks(srv.url, token, ids) as kiosks:
         assert wait_until(lambda: len(kiosks.issued) >= 200, 20)
@@ -125,7 +129,7 @@ def test_kill_9_mid_load_loses_no_ticket_a_kiosk_was_given(tmp_path):
 
 
 def test_sigterm_finishes_in_flight_requests_and_exits_cleanly(tmp_path):
-    srv = Server(tmp_path / "mpp.db").start()
+    srv = Server(tmp_path / "mpp.db", env=DRILL).start()
     _, ids, _, token = setup_mpp(srv)
     import socketio
 
@@ -289,7 +293,8 @@ def test_midnight_passes_while_kiosks_issue(tmp_path, zone):
     midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     # The server's clock reaches the MPP's midnight 10 s from now (start-up takes a few).
     offset = (midnight - timedelta(seconds=10)).timestamp() - time.time()
-    srv = Server(tmp_path / "mpp.db", env={"MPP_TIMEZONE": zone, "MPP_CLOCK_OFFSET_S": str(offset)}).start()
+    srv = Server(tmp_path / "mpp.db", env={**DRILL, "MPP_TIMEZONE": zone,
+                                                  "MPP_CLOCK_OFFSET_S": str(offset)}).start()
     try:
         admin, ids, counter, token = setup_mpp(srv)
         url = srv.url + "/api/v1"

@@ -15,7 +15,7 @@ from db import accounts, bookings, demo, migrations, tickets
 from db.clock import Clock
 from db.connection import Pool, connect
 from db.writer import Writer
-from web import cli, errors, i18n, limits
+from web import cli, errors, i18n, limits, surface
 from web.database import close_db, db_session
 from web.schemas import ErrorOut
 
@@ -35,6 +35,7 @@ DEFAULTS = {
     # tests turn it on with threads so that they run the production write path.
     "GROUP_COMMIT": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SURFACE": None,
     # MPP_TRUSTED_PROXIES: comma list of IPs/CIDRs whose X-Forwarded-For is believed.
     "TRUSTED_PROXIES": None,
     # A person's session: ended after this long without a request, and this long after login.
@@ -69,10 +70,19 @@ class Giliran:
         self.stopping = False
 
     def start_background(self):
-        """Start the workers that live as long as the server (day roll-over)."""
+        """Start the workers that live as long as the server (day roll-over, spool).
+
+        The public instance runs only its follower of the database: the
+        building's instance owns the spool (a job must print once), the
+        roll-over and the voice pack (docs/deploy.md).
+        """
         from web.events import socketio
 
         if self.background:
+            return
+        follower = self.app.extensions.get("giliran_follower")
+        if follower is not None:
+            self.background.append(socketio.start_background_task(follower.run))
             return
         self.background.append(socketio.start_background_task(self._rollover_loop))
         # The default voice pack (espeak-ng), made once and cached beside the database.
@@ -139,7 +149,7 @@ def _env_config():
         "MPP_ADMIN_PASSWORD": "ADMIN_PASSWORD", "MPP_PUBLIC_URL": "PUBLIC_URL",
         "MPP_MESSAGE_QUEUE": "MESSAGE_QUEUE", "MPP_CLOCK_OFFSET_S": "CLOCK_OFFSET_S",
         "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS", "MPP_TRUSTED_PROXIES": "TRUSTED_PROXIES",
-        "MPP_KIOSK_ISSUES_PER_MINUTE": "KIOSK_ISSUES_PER_MINUTE",
+        "MPP_SURFACE": "SURFACE", "MPP_KIOSK_ISSUES_PER_MINUTE": "KIOSK_ISSUES_PER_MINUTE",
     }
     for var, key in mapping.items():
         if env.get(var):
@@ -177,9 +187,11 @@ def prepare_database(app):
         ran = migrations.migrate(conn)
         if ran:
             log.info("applied migrations %s to %s", ran, app.config["DATABASE"])
-        if app.config["ADMIN_PASSWORD"]:
+        public = surface.surface(app) == surface.PUBLIC
+        # The public instance creates no accounts and no demo: the building's does.
+        if app.config["ADMIN_PASSWORD"] and not public:
             accounts.ensure_admin(conn, app.config["ADMIN_PASSWORD"])
-        if app.config["DEMO"]:
+        if app.config["DEMO"] and not public:
             demo.load(conn, clock, Path(app.config["DATABASE"]).resolve().parent)
         tickets.rollover(conn, clock)
     finally:
@@ -211,6 +223,8 @@ def create_app(test_config=None):
         JSON_SORT_KEYS=False,
         SYNC_LOCAL_SPEC=False,
     )
+    if app.config["SURFACE"] not in (None, "", surface.PUBLIC, surface.BUILDING):
+        raise ValueError(f"MPP_SURFACE must be 'public' or unset, not {app.config['SURFACE']!r}")
     if app.config["DATABASE"] == DEFAULTS["DATABASE"]:
         app.config["DATABASE"] = str(ROOT / DEFAULTS["DATABASE"])
     db_path = app.config["DATABASE"]
@@ -236,6 +250,7 @@ def create_app(test_config=None):
     from admin.api import bp as admin_api
     from admin.pages import bp as admin_pages
     from booking.api import bp as booking_api
+    from booking.pages import bp as booking_pages
     from counter.api import bp as counter_api
     from counter.pages import bp as counter_pages
     from display.api import bp as display_api
@@ -248,15 +263,33 @@ def create_app(test_config=None):
     from web.pages import bp as web_pages
 
     for bp in (auth_api, core_api, admin_api, kiosk_api, counter_api, web_pages, kiosk_pages,
-               counter_pages, display_pages, admin_pages, display_api, printer_api, booking_api):
+               counter_pages, display_pages, admin_pages, display_api, printer_api, booking_api,
+               booking_pages):
         app.register_blueprint(bp)
+
+    message_queue = app.config["MESSAGE_QUEUE"]
+    if surface.surface(app) == surface.PUBLIC:
+        surface.restrict_to_public(app)
+        from web.follow import Follower
+
+        app.extensions["giliran_follower"] = Follower(app)
+        if message_queue:
+            # The internet-facing process gets no handle on the building's event bus
+            # (it could publish to every display); it follows the database instead.
+            log.warning("MPP_MESSAGE_QUEUE is not used by the public instance; it follows the database")
+            message_queue = None
+    if message_queue and message_queue.startswith(("redis://", "rediss://", "unix://")):
+        try:
+            import redis  # noqa: F401  (Flask-SocketIO would only log "giving up" on each event)
+        except ImportError:
+            raise RuntimeError("MPP_MESSAGE_QUEUE is redis, but the redis package is not installed")
 
     from web.events import socketio
 
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config["MESSAGE_QUEUE"],
+        message_queue=message_queue,
         logger=False, engineio_logger=False,
     )
     # After Socket.IO wrapped wsgi_app: sockets see the same client address.

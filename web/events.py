@@ -24,6 +24,7 @@ from db import accounts, catalog, tickets
 from display import announce
 from web.auth import actor_from
 from web.database import db_session
+from web.surface import socket_refusal
 
 socketio = SocketIO()
 
@@ -221,6 +222,9 @@ def snapshot(conn, clock, agency_ids=None, codes=False):
 
 @socketio.on("connect")
 def on_connect(auth=None):
+    refusal = socket_refusal(current_app, auth)
+    if refusal:
+        raise ConnectionRefusedError(refusal)
     auth = auth if isinstance(auth, dict) else {}
     clock = current_app.extensions["giliran"].clock
     with db_session() as conn:
@@ -233,6 +237,9 @@ def on_connect(auth=None):
             join_room(f"ticket:{ticket['id']}")
             join_room(f"track:{ticket['service_id']}")
             socketio.emit("snapshot", present_ticket(ticket), to=request.sid)
+            follower = current_app.extensions.get("giliran_follower")
+            if follower is not None:
+                follower.note(conn, ticket)
             return True
         token = auth.get("token")
         token = token if isinstance(token, str) and token else None

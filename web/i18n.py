@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 LANGUAGES = ("id", "en")
 DEFAULT = "id"
-SURFACES = ("web", "kiosk", "counter", "display", "admin")
+SURFACES = ("web", "kiosk", "counter", "display", "admin", "booking")
 
 
 def select_locale():

@@ -1,0 +1,189 @@
+"""The booking rush: thousands of phones book the same morning on the public instance
+while the building's kiosks and counters work its own instance.
+
+    .venv/bin/python bench/booking_rush.py [--citizens 2000] [--concurrency 200] [--seats 100]
+
+Starts the building's instance (demo MPP) and the public instance
+(MPP_SURFACE=public) on one fresh database file; opens bookings for tomorrow on
+one service (five one-hour slots, --seats in all); then --citizens virtual
+citizens, at most --concurrency at a time, each read the day's slots and book
+the first with a seat left (once more on `slot_full`), while --kiosks kiosks
+issue a ticket a second and --counters counters call next a second on the
+building's instance. Prints bookings made (must equal the seats), the public
+instance's requests/s and p50/p99, and the building's p50/p99 for issue and
+call-next during the rush.
+"""
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from conftest import Server  # noqa: E402
+
+SLOTS = 5
+
+
+def pct(values, p):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] * 1000
+
+
+def prepare(building, seats):
+    admin = building.session("admin")
+    services = {s["prefix"]: s for s in admin.get(building.url + "/api/v1/services").json()}
+    sid = services["D"]["id"]  # Paspor Baru: the Monday-morning rush
+    r = admin.patch(f"{building.url}/api/v1/services/{sid}", json={"opens_at": "08:00", "closes_at": "13:00"})
+    assert r.status_code == 200, r.text
+    r = admin.put(f"{building.url}/api/v1/services/{sid}/booking", json={
+        "enabled": True, "slot_minutes": 60, "seats_per_slot": seats // SLOTS, "days_ahead": 7})
+    assert r.status_code == 200, r.text
+    kiosks = [admin.post(building.url + "/api/v1/devices", json={"kind": "kiosk", "name": f"Kios {i}"}).json()["token"]
+              for i in range(16)]
+    counters = [c for c in admin.get(building.url + "/api/v1/counters").json()]
+    for c in counters:
+        admin.post(f"{building.url}/api/v1/counters/{c['id']}/open")
+    walk_in = [s["id"] for s in services.values() if s["prefix"] != "D"]
+    return admin, sid, kiosks, counters, walk_in
+
+
+async def citizen(http, url, sid, day, n, stats):
+    phone = f"0813{n:08d}"
+    for attempt in range(2):
+        t0 = time.monotonic()
+        async with http.get(f"{url}/api/v1/services/{sid}/slots", params={"date": day}) as r:
+            slots = await r.json()
+        stats["public"].append(time.monotonic() - t0)
+        free = [s for s in slots if s["left"] > 0 and s["open"]]
+        if not free:
+            stats["no_seat"] += 1
+            return
+        t0 = time.monotonic()
+        async with http.post(f"{url}/api/v1/bookings", json={
+                "service_id": sid, "start": free[0]["start"], "name": f"Warga {n}", "phone": phone}) as r:
+            body = await r.json()
+            status = r.status
+        stats["public"].append(time.monotonic() - t0)
+        if status == 201:
+            stats["booked"] += 1
+            return
+        code = body.get("error", {}).get("code")
+        stats.setdefault(code or str(status), 0)
+        stats[code or str(status)] += 1
+        if code != "slot_full":
+            return
+
+
+async def rush(url, sid, day, citizens, concurrency, stats):
+    gate = asyncio.Semaphore(concurrency)
+    conn = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=conn) as http:
+        async def one(n):
+            async with gate:
+                await citizen(http, url, sid, day, n, stats)
+        await asyncio.gather(*(one(n) for n in range(citizens)))
+
+
+async def building_work(building, admin_cookie, kiosks, counters, walk_in, stop, stats):
+    async with aiohttp.ClientSession(cookies=admin_cookie) as http:
+        async def kiosk(i, token):
+            while not stop.is_set():
+                t0 = time.monotonic()
+                async with http.post(building.url + "/api/v1/tickets", json={"service_id": walk_in[i % len(walk_in)]},
+                                     headers={"Authorization": f"Bearer {token}"}) as r:
+                    await r.read()
+                    stats["issue_status"][r.status] = stats["issue_status"].get(r.status, 0) + 1
+                stats["issue"].append(time.monotonic() - t0)
+                await asyncio.sleep(max(0, 1 - (time.monotonic() - t0)))
+
+        async def counter(c):
+            while not stop.is_set():
+                t0 = time.monotonic()
+                async with http.post(f"{building.url}/api/v1/counters/{c['id']}/call-next",
+                                     json={"finish_current": True}) as r:
+                    await r.read()
+                stats["call"].append(time.monotonic() - t0)
+                await asyncio.sleep(max(0, 1 - (time.monotonic() - t0)))
+
+        await asyncio.gather(*[kiosk(i, t) for i, t in enumerate(kiosks)],
+                             *[counter(c) for c in counters[:20]])
+
+
+async def main_async(args, building, public, admin, sid, kiosks, counters, walk_in, day):
+    stats = {"public": [], "booked": 0, "no_seat": 0, "issue": [], "call": [], "issue_status": {}}
+    stop = asyncio.Event()
+    cookie = {"giliran_session": admin.cookies["giliran_session"]}
+    work = asyncio.create_task(building_work(building, cookie, kiosks, counters, walk_in, stop, stats))
+    await asyncio.sleep(5)  # the building at its normal pace first: the baseline
+    before = len(stats["issue"]), len(stats["call"])
+    stats["baseline"] = (list(stats["issue"]), list(stats["call"]))
+    t0 = time.monotonic()
+    await rush(public.url, sid, day, args.citizens, args.concurrency, stats)
+    took = time.monotonic() - t0
+    during_issue, during_call = stats["issue"][before[0]:], stats["call"][before[1]:]
+    stop.set()
+    await work
+    return stats, took, during_issue, during_call
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--citizens", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--seats", type=int, default=100)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="giliran-rush-"))
+    env = {"MPP_KIOSK_ISSUES_PER_MINUTE": "1000"}
+    building = Server(tmp / "mpp.db", env={"MPP_DEMO": "1", **env}).start(timeout=90)
+    public = Server(tmp / "mpp.db", env={"MPP_SURFACE": "public"}).start(timeout=90)
+    try:
+        admin, sid, kiosks, counters, walk_in = prepare(building, args.seats)
+        today = admin.get(building.url + "/api/v1/health").json()["service_day"]
+        day = (date.fromisoformat(today) + timedelta(days=1)).isoformat()
+        stats, took, issue, call = asyncio.run(
+            main_async(args, building, public, admin, sid, kiosks, counters, walk_in, day))
+        listed = admin.get(f"{building.url}/api/v1/bookings", params={"date": day, "service_id": sid}).json()
+        live = [b for b in listed if b["status"] in ("booked", "checked_in")]
+        per_slot = {}
+        for b in live:
+            per_slot[b["start"]] = per_slot.get(b["start"], 0) + 1
+        seats = (args.seats // SLOTS) * SLOTS
+        print(f"citizens {args.citizens}, at most {args.concurrency} at once, {seats} seats in {SLOTS} slots")
+        print(f"bookings made: {stats['booked']} (stored live: {len(live)}; over the seats: "
+              f"{max(0, len(live) - seats)}; fullest slot {max(per_slot.values() or [0])} of {seats // SLOTS})")
+        refusals = {k: v for k, v in stats.items()
+                    if k not in ("public", "booked", "issue", "call", "issue_status", "baseline")}
+        print(f"refused: {refusals}")
+        print(f"public instance: {len(stats['public'])} requests in {took:.1f} s = "
+              f"{len(stats['public']) / took:.0f} req/s; p50 {pct(stats['public'], 50):.0f} ms, "
+              f"p99 {pct(stats['public'], 99):.0f} ms")
+        print(f"building during the rush: issue n={len(issue)} p50 {pct(issue, 50):.1f} ms p99 {pct(issue, 99):.1f} ms "
+              f"(statuses {stats['issue_status']}); call-next n={len(call)} p50 {pct(call, 50):.1f} ms "
+              f"p99 {pct(call, 99):.1f} ms")
+        base_issue, base_call = stats["baseline"]
+        print(f"building before the rush (same machine, same pace): issue p50 {pct(base_issue, 50):.1f} ms "
+              f"p99 {pct(base_issue, 99):.1f} ms; call-next p50 {pct(base_call, 50):.1f} ms "
+              f"p99 {pct(base_call, 99):.1f} ms")
+        ok = stats["booked"] == seats == len(live)
+        print("OK: bookings = seats" if ok else "MISMATCH: bookings != seats")
+        return 0 if ok else 1
+    finally:
+        public.stop()
+        building.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

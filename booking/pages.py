@@ -1,0 +1,223 @@
+"""The citizen's booking pages: `/booking` (agency, service, day, slot, details) and
+the booking card `/b/<code>` with its QR code, PNG image and calendar file."""
+
+import io
+from datetime import datetime, timezone
+
+import qrcode
+import qrcode.image.svg
+from babel.dates import format_date
+from flask import Blueprint, Response, current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from booking import card as card_image
+from db import accounts, bookings, catalog, queue
+from db.errors import NotFound
+from web.database import clock, get_db
+from web.events import present_booking, tracking_url
+from web.i18n import render_page
+
+bp = Blueprint("booking_pages", __name__, template_folder="templates",
+               static_folder="static", static_url_path="/booking/static")
+
+# Strings the booking page's JavaScript shows.
+BOOKING_MESSAGES = {
+    "title": _l("Book a queue from home"),
+    "intro": _l("Choose a service, a day and a time. Come to the MPP with your booking card; the kiosk scans it and prints your number."),
+    "step_agency": _l("1. Choose the agency"),
+    "step_service": _l("2. Choose the service"),
+    "step_day": _l("3. Choose the day"),
+    "step_slot": _l("4. Choose the time"),
+    "step_form": _l("5. Your details"),
+    "step_confirm": _l("6. Check and book"),
+    "back": _l("Back"),
+    "loading": _l("Loading…"),
+    "no_services": _l("No service takes online bookings right now."),
+    "bring": _l("Bring"),
+    "nik_needed": _l("NIK needed"),
+    "no_days": _l("No free seats in the coming days. Please try again later."),
+    "no_slots": _l("No free seats left on this day. Choose another day."),
+    "seats_left_n": _l("{n} seats left"),
+    "seats_left_1": _l("1 seat left"),
+    "full": _l("Full"),
+    "today": _l("Today"),
+    "tomorrow": _l("Tomorrow"),
+    "updated_live": _l("Seats are updated while this page is open."),
+    "name": _l("Full name (as on the KTP)"),
+    "phone": _l("WhatsApp number"),
+    "phone_help": _l("For example 0812 3456 7890. The reminder comes here."),
+    "nik": _l("NIK (16 digits, on the KTP or KK)"),
+    "next": _l("Next"),
+    "book": _l("Book this time"),
+    "booking": _l("Booking…"),
+    "confirm_help": _l("Check the details. You can cancel later from the booking card."),
+    "service": _l("Service"),
+    "agency": _l("Agency"),
+    "when": _l("Day and time"),
+    "err_name": _l("Write the name of the person who will come."),
+    "err_phone": _l("This phone number is not valid. Write an Indonesian mobile number, e.g. 0812 3456 7890."),
+    "err_nik": _l("The NIK must be the 16 digits on your KTP or KK."),
+    "err_nik_missing": _l("This service needs your NIK (16 digits, on the KTP or KK)."),
+    "err_slot_full": _l("Someone else has just taken the last seat at this time. Choose another time below; your details are kept."),
+    "err_closed": _l("This time can no longer be booked. Choose another time below; your details are kept."),
+    "err_limit": _l("This phone number or NIK already has a booking for this service on that day. Cancel that booking first to book another time."),
+    "err_too_many": _l("Too many attempts from this connection. Please wait a minute and try again."),
+    "other_slots": _l("Next free times"),
+}
+
+CARD_MESSAGES = {
+    "cancel_confirm": _l("Cancel this booking? Your seat will be released."),
+    "cancelling": _l("Cancelling…"),
+    "cancel_failed": _l("The booking could not be cancelled."),
+}
+
+STATES = {
+    "booked": _l("Booked"),
+    "checked_in": _l("Checked in"),
+    "cancelled": _l("Cancelled"),
+    "missed": _l("Missed (not checked in in time)"),
+}
+
+
+def _hm(dt, lang):
+    return dt.strftime("%H.%M" if lang == "id" else "%H:%M")
+
+
+def card_view(conn, code):
+    """Everything the booking card shows, in the page's language; 404 for an unknown code."""
+    c = clock()
+    booking = present_booking(bookings.get_booking(conn, c, code[:40]))
+    service = catalog.get_service(conn, booking["service_id"])
+    agency = catalog.get_agency(conn, service["agency_id"])
+    lang = str(get_locale())
+    start, end = datetime.fromisoformat(booking["start"]), datetime.fromisoformat(booking["end"])
+    early, late = datetime.fromisoformat(booking["check_in_from"]), datetime.fromisoformat(booking["check_in_until"])
+    zone = c.zone_abbr
+    ticket_url = None
+    if booking["status"] == "checked_in" and booking["ticket_id"]:
+        ticket = queue.get_ticket(conn, c, booking["ticket_id"])
+        ticket_url = tracking_url(ticket["code"])
+    return {
+        "booking": booking,
+        "code": booking["code"],
+        "code_spaced": booking["code"][:4] + " " + booking["code"][4:],
+        "service_name": service["name"],
+        "agency_name": agency["name"],
+        "requirements": service["requirements"] or "",
+        "mpp_name": accounts.get_setting(conn, "mpp_name", "Mal Pelayanan Publik"),
+        "mpp_address": accounts.get_setting(conn, "mpp_address", "") or "",
+        "day": format_date(start.date(), "EEEE, d MMMM y", locale=lang),
+        "time": f"{_hm(start, lang)}–{_hm(end, lang)} {zone}".strip(),
+        "window": _("Scan this card at the kiosk between {early} and {late} on that day.").format(
+            early=_hm(early, lang), late=_hm(late, lang)),
+        "state": str(STATES.get(booking["status"], booking["status"])),
+        "ticket_url": ticket_url,
+        "start_utc": start.astimezone(timezone.utc), "end_utc": end.astimezone(timezone.utc),
+    }
+
+
+@bp.get("/booking")
+def booking():
+    """The booking page: one screen a step, for a phone."""
+    name = accounts.get_setting(get_db(), "mpp_name", "Mal Pelayanan Publik")
+    return render_page("booking/booking.html", page_messages=BOOKING_MESSAGES,
+                       config={"today": clock().service_day()}, mpp_name=name)
+
+
+@bp.get("/b/<code>")
+def card(code):
+    """One booking's card: its QR code for the kiosk, its state, cancel, save."""
+    try:
+        view = card_view(get_db(), code)
+    except NotFound:
+        return render_page("booking/card_missing.html"), 404
+    return render_page("booking/card.html", page_messages=CARD_MESSAGES,
+                       config={"code": view["code"], "status": view["booking"]["status"]}, view=view)
+
+
+def _qr_image(url, factory=None):
+    return qrcode.make(url, image_factory=factory, border=2,
+                       error_correction=qrcode.constants.ERROR_CORRECT_M)
+
+
+@bp.get("/b/<code>/qr.svg")
+def qr(code):
+    """The card's QR code (its link: the kiosk's scanner reads the code from it, a phone opens it)."""
+    try:
+        booking = present_booking(bookings.get_booking(get_db(), clock(), code[:40]))
+    except NotFound:
+        return Response("not found", status=404, mimetype="text/plain")
+    out = io.BytesIO()
+    _qr_image(booking["booking_url"], qrcode.image.svg.SvgPathImage).save(out)
+    return Response(out.getvalue(), mimetype="image/svg+xml",
+                    headers={"Cache-Control": "private, max-age=86400"})
+
+
+@bp.get("/b/<code>/card.png")
+def card_png(code):
+    """The booking card as an image, to keep in the phone's gallery."""
+    try:
+        view = card_view(get_db(), code)
+    except NotFound:
+        return Response("not found", status=404, mimetype="text/plain")
+    png = card_image.render(view, _qr_image(view["booking"]["booking_url"]).get_image(),
+                            labels={"code": _("Booking code"), "when": _("Day and time"),
+                                    "bring": _("Bring"), "state": view["state"]})
+    return Response(png, mimetype="image/png", headers={
+        "Content-Disposition": f'attachment; filename="booking-{view["code"]}.png"',
+        "Cache-Control": "no-store"})
+
+
+def _ics_text(text):
+    return (str(text).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n"))
+
+
+def _fold(line):
+    """RFC 5545: lines of at most 75 octets, continued with a space."""
+    raw = line.encode("utf-8")
+    parts = []
+    while len(raw) > 75:
+        cut = 75 if not parts else 74
+        while cut > 0 and (raw[cut] & 0xC0) == 0x80:  # never split a UTF-8 character
+            cut -= 1
+        parts.append(raw[:cut].decode("utf-8"))
+        raw = raw[cut:]
+    parts.append(raw.decode("utf-8"))
+    return "\r\n ".join(parts)
+
+
+@bp.get("/b/<code>/booking.ics")
+def ics(code):
+    """The booking as a calendar event, with a reminder an hour before."""
+    try:
+        view = card_view(get_db(), code)
+    except NotFound:
+        return Response("not found", status=404, mimetype="text/plain")
+    fmt = "%Y%m%dT%H%M%SZ"
+    where = ", ".join(x for x in (view["mpp_name"], view["mpp_address"]) if x)
+    description = "\n".join(x for x in (
+        f"{_('Booking code')}: {view['code']}", view["window"],
+        f"{_('Bring')}: {view['requirements']}" if view["requirements"] else "",
+        view["booking"]["booking_url"]) if x)
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Giliran//Booking//ID", "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH", "BEGIN:VEVENT",
+        f"UID:{view['code']}@giliran",
+        f"DTSTAMP:{datetime.now(timezone.utc).strftime(fmt)}",
+        f"DTSTART:{view['start_utc'].strftime(fmt)}",
+        f"DTEND:{view['end_utc'].strftime(fmt)}",
+        f"SUMMARY:{_ics_text(view['service_name'] + ' — ' + view['agency_name'])}",
+        f"LOCATION:{_ics_text(where)}",
+        f"DESCRIPTION:{_ics_text(description)}",
+        f"URL:{view['booking']['booking_url']}",
+        "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT60M",
+        f"DESCRIPTION:{_ics_text(view['service_name'])}", "END:VALARM",
+        "END:VEVENT", "END:VCALENDAR",
+    ]
+    body = "\r\n".join(_fold(line) for line in lines) + "\r\n"
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="booking-{view["code"]}.ics"',
+        "Cache-Control": "no-store"})
