@@ -1,9 +1,10 @@
 """Strings of the console's booking marks and the day's bookings (counter/static/bookings.js)."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 BOOKING_MESSAGES = {
-    "bk_tag": _l("Booking"),
+    "bk_tag": lazy_pgettext("booking tag", "Booking"),  # a context: one merged catalog
     "bk_mark": _l("Booked {time}"),
     "bk_slot": _l("slot {time}"),
     "bk_title": _l("Bookings today ({n})"),

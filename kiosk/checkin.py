@@ -9,6 +9,7 @@ import os
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 CHECKIN_MESSAGES = {
     "has_booking": _l("I have a booking"),
@@ -19,7 +20,8 @@ CHECKIN_MESSAGES = {
     "checkin_button": _l("Check in"),
     "key_delete": _l("Delete"),
     "checking_in": _l("Checking in your booking…"),
-    "booking_mark": _l("Booking"),
+    # "Booking" alone means other things on other pages (one merged catalog): a context.
+    "booking_mark": lazy_pgettext("booking tag", "Booking"),
     "booking_slot": _l("Your booking: {time}"),
     "r_not_today_title": _l("This booking is not for today"),
     "r_not_today": _l("Your booking is for {date} at {time}. Please come back on that day."),
