@@ -3,6 +3,7 @@
 from flask import Blueprint, request
 from flask_babel import lazy_gettext as _l
 
+from admin.booking_messages import BOOKING_ADMIN_MESSAGES
 from admin.messages import ADMIN_MESSAGES, SURVEY_MESSAGES
 from webhooks.messages import WEBHOOK_MESSAGES
 from db import survey
@@ -15,12 +16,16 @@ bp = Blueprint("admin_pages", __name__, template_folder="templates",
                static_folder="static", static_url_path="/admin/static")
 
 # Section -> its script; supervisors see only the first three (their agency's data).
-SECTIONS = {"board": ["board.js"], "reports": ["reports.js"], "ikm": ["reports.js"],
+SECTIONS = {"board": ["board.js"], "reports": ["reports.js", "bookings.js"], "ikm": ["reports.js"],
             "agencies": ["manage.js"], "services": ["manage.js"], "counters": ["manage.js"],
             "users": ["manage.js"], "devices": ["manage.js", "hardware.js"],
             "printers": ["manage.js", "hardware.js"], "display": ["settings.js"],
             "settings": ["settings.js"], "audit": ["settings.js"], "webhooks": ["webhooks.js"]}
 SUPERVISOR_SECTIONS = ("board", "reports", "ikm")
+# Online booking (admin/static/bookings.js): supervisors see their agency's bookings.
+SECTIONS["bookings"] = ["bookings.js"]
+SUPERVISOR_SECTIONS += ("bookings",)
+PAGE_MESSAGES = {**ADMIN_MESSAGES, **BOOKING_ADMIN_MESSAGES, **WEBHOOK_MESSAGES}
 
 REFUSED = {
     "officer": _l("These pages are for admins and supervisors. Officers work at /counter."),
@@ -50,7 +55,7 @@ def admin(section="board"):
         return _refuse("supervisor")
     sections = list(SECTIONS) if actor.role == "admin" else list(SUPERVISOR_SECTIONS)
     me = {"id": actor.id, "username": actor.username, "role": actor.role, "agency_id": actor.agency_id}
-    return render_page("admin/admin.html", page_messages={**ADMIN_MESSAGES, **WEBHOOK_MESSAGES},
+    return render_page("admin/admin.html", page_messages=PAGE_MESSAGES,
                        config={"section": section, "sections": sections, "me": me},
                        section=section, sections=sections, scripts=SECTIONS[section], me=me)
 

@@ -56,7 +56,18 @@ def _headers():
             "cancelled": _("Cancelled"), "expired": _("Expired"),
             "transferred_out": _("Transferred out"), "wait_median_s": _("Wait median (s)"),
             "wait_p90_s": _("Wait p90 (s)"), "service_median_s": _("Service median (s)"),
-            "service_p90_s": _("Service p90 (s)"), "target_compliance": _("Within target wait (%)")}
+            "service_p90_s": _("Service p90 (s)"), "target_compliance": _("Within target wait (%)"),
+            **_channel_headers()}
+
+
+def _channel_headers():
+    """The walk-in / booking columns (db/report_channels.py)."""
+    return {"walk_in": _("Walk-in tickets"), "booked": _("Booked tickets"), "bookings": _("Bookings"),
+            "check_in_rate": _("Bookings checked in (%)"), "missed_rate": _("Bookings missed (%)"),
+            "wait_walk_in_median_s": _("Wait median, walk-in (s)"),
+            "wait_booked_median_s": _("Wait median, booked (s)"),
+            "punctuality_median_s": _("Slot start to call, median (s)"),
+            "punctuality_p90_s": _("Slot start to call, p90 (s)")}
 
 
 def _filename(rep, ext):

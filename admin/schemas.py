@@ -111,6 +111,19 @@ class ReportRow(Schema):
     service_p90_s = Float(allow_none=True)
     within_target = Integer()
     target_compliance = Float(allow_none=True)
+    # walk-in and booked citizens (db/report_channels.py); booking counts are null by counter/officer
+    walk_in = Integer(metadata={"description": "Tickets taken without a booking (first visits)"})
+    booked = Integer(metadata={"description": "Tickets checked in from a booking"})
+    bookings = Integer(allow_none=True, metadata={"description": "Bookings not cancelled"})
+    checked_in = Integer(allow_none=True)
+    missed = Integer(allow_none=True)
+    check_in_rate = Float(allow_none=True, metadata={"description": "checked_in / (checked_in + missed)"})
+    missed_rate = Float(allow_none=True, metadata={"description": "missed / (checked_in + missed)"})
+    wait_walk_in_median_s = Float(allow_none=True)
+    wait_booked_median_s = Float(allow_none=True)
+    punctuality_median_s = Float(allow_none=True,
+                                 metadata={"description": "Slot start to first call of booked tickets"})
+    punctuality_p90_s = Float(allow_none=True)
 
 
 class ReportOut(Schema):

@@ -11,6 +11,7 @@ from web.database import clock, get_db
 from web.events import present_counter
 from web.i18n import render_page
 
+from counter.booking_messages import BOOKING_MESSAGES
 from counter.stats import console_no_show_rules
 
 bp = Blueprint("counter_pages", __name__, template_folder="templates",
@@ -163,6 +164,7 @@ def console(counter_id):
         "server_ms": int(clock().ts() * 1000),
         "pause_reasons": [{"key": k, "value": v} for k, v, _ in PAUSE_REASONS],
     }
-    return render_page("counter/console.html", page_messages=CONSOLE_MESSAGES, config=config,
+    return render_page("counter/console.html", page_messages={**CONSOLE_MESSAGES, **BOOKING_MESSAGES},
+                       config=config,
                        counter=counter, agency=agency, user=config["user"],
                        pause_reasons=PAUSE_REASONS)

@@ -355,7 +355,7 @@ def recent_calls(conn, clock, limit=RECENT_CALLS, agency_ids=None):
         params += list(agency_ids)
     rows = conn.execute(
         f"""SELECT e.ticket_id, e.ts, e.event, e.counter_id, t.number, t.service_id,
-                   c.number AS counter_number
+                   t.booking_id, c.number AS counter_number
             FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
             JOIN services s ON s.id = t.service_id
             LEFT JOIN counters c ON c.id = e.counter_id
@@ -366,6 +366,7 @@ def recent_calls(conn, clock, limit=RECENT_CALLS, agency_ids=None):
     return [
         {"ticket_id": r["ticket_id"], "number": r["number"], "service_id": r["service_id"],
          "counter_id": r["counter_id"], "counter_number": r["counter_number"],
-         "recall": r["event"] == "recalled", "called_at": clock.iso(r["ts"])}
+         "recall": r["event"] == "recalled", "called_at": clock.iso(r["ts"]),
+         "booking": bool(r["booking_id"])}
         for r in rows
     ]

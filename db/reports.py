@@ -307,7 +307,10 @@ def _plan(conn, day_from, day_to, group_by):
 
 
 def report(conn, clock, day_from, day_to, group_by="service", agency_id=None):
-    """The figures of a range of service days, one row per group, with arrivals per hour."""
+    """The figures of a range of service days, one row per group, with arrivals per hour
+    (and the walk-in / booking figures of db/report_channels.py)."""
+    from db import report_channels
+
     if group_by not in GROUPS:
         raise ValueError(group_by)
     spans, months = _plan(conn, day_from, day_to, group_by)
@@ -323,6 +326,9 @@ def report(conn, clock, day_from, day_to, group_by="service", agency_id=None):
             _summarise_month(conn, month, utc_offset_s(clock))
         _summarised(conn, acc, group_by, months, agency_id, hours)
     labels = _labels(conn, group_by)
+    chans = report_channels.channels(conn, clock, day_from, day_to, group_by, agency_id, acc, months)
+    for k in chans:
+        acc.counts.setdefault(k, [0] * 9)  # bookings, all missed: a row of its own
     out = []
     for k in sorted(acc.counts, key=lambda x: (x is None, str(x) if group_by == "day" else x or 0)):
         figures = dict(zip(COUNTS, acc.counts[k][:8]))
@@ -342,7 +348,10 @@ def report(conn, clock, day_from, day_to, group_by="service", agency_id=None):
             "service_p90_s": _round(percentile(services, 0.9)),
             "within_target": within,
             "target_compliance": round(within / called, 4) if called else None,
+            **chans.get(k, report_channels.no_channels(group_by)),
         })
+        if out[-1].pop(report_channels.ALL_WAITS, False):
+            out[-1]["wait_walk_in_median_s"] = out[-1]["wait_median_s"]
     return {"from": day_from, "to": day_to, "group_by": group_by, "agency_id": agency_id,
             "rows": out, "arrivals_per_hour": hours}
 
@@ -371,7 +380,14 @@ COLUMNS = [
     ("wait_median_s", "Wait median (s)"), ("wait_p90_s", "Wait p90 (s)"),
     ("service_median_s", "Service median (s)"), ("service_p90_s", "Service p90 (s)"),
     ("target_compliance", "Within target wait (%)"),
+    ("walk_in", "Walk-in tickets"), ("booked", "Booked tickets"), ("bookings", "Bookings"),
+    ("check_in_rate", "Bookings checked in (%)"), ("missed_rate", "Bookings missed (%)"),
+    ("wait_walk_in_median_s", "Wait median, walk-in (s)"),
+    ("wait_booked_median_s", "Wait median, booked (s)"),
+    ("punctuality_median_s", "Slot start to call, median (s)"),
+    ("punctuality_p90_s", "Slot start to call, p90 (s)"),
 ]
+PERCENTAGES = ("target_compliance", "check_in_rate", "missed_rate")
 
 
 def table(rep, headers=None):
@@ -382,7 +398,7 @@ def table(rep, headers=None):
         values = []
         for key, _ in COLUMNS:
             value = row[key]
-            if key == "target_compliance" and value is not None:
+            if key in PERCENTAGES and value is not None:
                 value = round(value * 100, 1)
             if key == "label" and value is None:
                 value = "-"

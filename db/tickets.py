@@ -273,6 +273,8 @@ def _call_change(conn, clock, row, counter, recall):
         "ticket_id": row["id"], "number": row["number"], "service_id": row["service_id"],
         "counter_id": counter["id"], "counter_number": counter["number"],
         "recall": recall, "called_at": clock.iso(clock.ts()),
+        # A booking's ticket: the lobby display may mark it (never who booked).
+        "booking": bool(row["booking_id"]),
     }
     change = Change(
         ticket=ticket_dict(conn, clock, row),

@@ -5,6 +5,7 @@ import time
 
 from flask import Blueprint, current_app, send_file, send_from_directory
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from db.errors import NotFound
 from display import store
@@ -38,6 +39,8 @@ MESSAGES = {
     "pair_offline": _l("The server cannot be reached. Check the network and try again."),
     "welcome": _l("Welcome"),
     "people": _l("people"),
+    # a called ticket that came from a booking; a context, as "Booking" means more elsewhere
+    "booking_tag": lazy_pgettext("booking tag", "Booking"),
 }
 
 

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from db import accounts
 from db.errors import NotFound
 from kiosk.api import tracking_view
+from kiosk.checkin import CHECKIN_MESSAGES, checkin_config
 from web.database import get_db
 from web.events import tracking_url
 from web.i18n import render_page
@@ -130,9 +131,10 @@ def _idle_seconds(name, default):
 def kiosk():
     """The touchscreen; pairs itself from `?token=` (then kept in the browser), never from here."""
     name = accounts.get_setting(get_db(), "mpp_name", "Mal Pelayanan Publik")
-    return render_page("kiosk/kiosk.html", page_messages=KIOSK_MESSAGES,
+    return render_page("kiosk/kiosk.html", page_messages={**KIOSK_MESSAGES, **CHECKIN_MESSAGES},
                        config={"idle_s": _idle_seconds("KIOSK_IDLE_S", 60),
-                               "ticket_s": _idle_seconds("KIOSK_TICKET_S", 30)},
+                               "ticket_s": _idle_seconds("KIOSK_TICKET_S", 30),
+                               **checkin_config()},
                        mpp_name=name)
 
 

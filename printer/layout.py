@@ -225,8 +225,24 @@ def _rule(p: Dummy, paper_mm: int) -> None:
     p.textln("-" * columns(paper_mm))
 
 
+def _booking_mark(p: Dummy, slot_start, paper_mm: int) -> None:
+    """A booking's ticket: RESERVASI in reverse print and the slot's time under it."""
+    p.ln()
+    _size(p, 2, 2)
+    p.set(bold=True, invert=True)
+    p.textln(" RESERVASI ")
+    p.set(invert=False)
+    _size(p, 1, 2)
+    _lines(p, f"Jadwal {_date_and_time(slot_start)[1]}", paper_mm)
+    p.set(bold=False)
+    _size(p)
+
+
 def ticket_bytes(info: dict, paper_mm: int = 80) -> bytes:
-    """Lay out one queue ticket and return its ESC/POS bytes, ending with a cut."""
+    """Lay out one queue ticket and return its ESC/POS bytes, ending with a cut.
+
+    `info["booking_start"]` (ISO or datetime), when set, marks a booking's ticket with its slot.
+    """
     p = _new_printer(paper_mm)
     p.set(align="center")
     if info.get("logo_path"):
@@ -264,6 +280,8 @@ def ticket_bytes(info: dict, paper_mm: int = 80) -> bytes:
         _lines(p, name, paper_mm)
         p.set(bold=False)
         _size(p)
+    if info.get("booking_start"):
+        _booking_mark(p, info["booking_start"], paper_mm)
     p.ln()
 
     # Break between date and time rather than inside either.

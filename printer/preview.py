@@ -51,6 +51,11 @@ def demo_info(tz: str = "Asia/Jakarta") -> dict:
     }
 
 
+def booking_demo_info(tz: str = "Asia/Jakarta") -> dict:
+    """The sample ticket of a booking checked in at the kiosk (for the docs' preview)."""
+    return {**demo_info(tz), "priority": None, "booking_start": "2026-11-23T09:30:00+07:00"}
+
+
 def preview_png(info: dict, paper_mm: int = 80) -> bytes:
     """Render the ticket of ticket_bytes(info, paper_mm) as PNG bytes."""
     return render_png(layout.ticket_bytes(info, paper_mm), paper_mm)

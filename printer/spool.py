@@ -80,6 +80,8 @@ def ticket_info(app, conn, clock, ticket, base_url=None):
         "tracking_url": tracking_url(app, ticket["code"], base_url),
         "footer": accounts.get_setting(conn, "ticket_footer", DEFAULT_FOOTER),
         "logo_path": logo_path(app),
+        # A booking's ticket is marked RESERVASI with its slot's time.
+        "booking_start": ticket.get("slot_start") if ticket.get("booking_code") else None,
     }
 
 

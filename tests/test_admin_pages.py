@@ -185,7 +185,9 @@ def test_the_live_board_turns_red_past_target(demo_server, page_at):
     log_in(supervisor, url, "supervisor")
     expect(supervisor.locator("#board-queues")).to_contain_text("DUKCAPIL")
     expect(supervisor.locator("#board-queues")).not_to_contain_text("SAMSAT")
-    expect(supervisor.locator(".a-nav a")).to_have_count(3)
+    # board, reports, IKM, and their agency's bookings
+    expect(supervisor.locator(".a-nav a")).to_have_count(4)
+    expect(supervisor.locator('.a-nav a[data-section="bookings"]')).to_be_visible()
     assert errors == []
 
 

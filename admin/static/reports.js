@@ -68,6 +68,7 @@
       table.id = "report-table";
       body.appendChild(el("div", { class: "a-scroll" }, [table]));
       body.appendChild(el("p", { class: "muted", text: t("report_note") }));
+      if (A.bookingReport) { A.bookingReport(body, res.data); }  // walk-in / booking (bookings.js)
     });
   }
 

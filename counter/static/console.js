@@ -243,6 +243,7 @@
     } else {
       $("current").className = "current card" + (c.state === "paused" ? " paused-empty" : "");
     }
+    if (window.ConsoleBookings) { window.ConsoleBookings.current(tk); }  // a booking's slot and name
     Object.keys(buttons).forEach(function (a) {
       buttons[a].disabled = S.busy || !G.online || !!blocked(a);
     });
@@ -275,7 +276,8 @@
       list.appendChild(el("li", { class: w.priority ? "prio" : "", "data-number": w.number }, [
         el("span", { class: "w-number", text: w.number }),
         el("span", { class: "w-service", text: mine.length > 1 ? serviceName(w.service_id) : "" }),
-        w.priority ? el("span", { class: "priority-mark", text: prioText(w.priority_kind) }) : null,
+        w.priority ? el("span", { class: "priority-mark", text: prioText(w.priority_kind) })
+          : (window.ConsoleBookings ? window.ConsoleBookings.mark(w) : null),
         el("span", { class: "w-wait", text: minutes(secondsSince(w.issued_at)) })
       ]));
     });
@@ -339,6 +341,10 @@
     },
     queue_changed: function (q) {
       if ((S.counter.service_ids || []).indexOf(q.service_id) >= 0) { loadWaitingSoon(); }
+      if (window.ConsoleBookings) { window.ConsoleBookings.changed(q.service_id); }
+    },
+    booking_changed: function (ev) {  // booked, cancelled, missed: the day's bookings panel (bookings.js)
+      if (window.ConsoleBookings && ev.booking) { window.ConsoleBookings.changed(ev.booking.service_id); }
     },
     online: function (on) { if (!on) { document.body.removeAttribute("data-synced"); } render(); },
     connect_error: function (err) {

@@ -172,6 +172,7 @@
     $("now-counter").textContent = label.number;
     var service = call && state.services.get(call.service_id);
     $("now-service").textContent = service ? service.name : (call ? "" : t("no_calls"));
+    $("now-booking").hidden = !(call && call.booking);
     $("now").classList.toggle("empty", !call);
     fitNumber();
   }
@@ -182,7 +183,8 @@
     state.calls.slice(1, 1 + SHOWN_RECENT).forEach(function (call) {
       var label = counterLabel(call);
       list.appendChild(el("li", {}, [
-        el("span", { class: "recent-number", text: call.number }),
+        el("span", { class: "recent-number" }, [call.number,
+          call.booking ? el("span", { class: "booking-tag small", text: t("booking_tag") }) : null]),
         el("span", { class: "recent-counter", text: label.kind + " " + label.number })
       ]));
     });

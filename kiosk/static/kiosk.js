@@ -310,6 +310,7 @@
     var s = byId(state.services, tk.service_id) || {};
     $("ticket-number").textContent = tk.number;
     $("ticket-priority").hidden = !tk.priority;
+    if (window.KioskCheckin) { window.KioskCheckin.renderTicket(tk); }  // the booking's mark (checkin.js)
     $("ticket-service").textContent = s.name || "";
     $("ticket-counters").textContent = counterGroup(tk.service_id);
     $("ticket-ahead").textContent = String(tk.ahead);
@@ -454,4 +455,7 @@
   setLang(G.lang);
   start();
   window.Kiosk = { state: state, reset: reset, setReach: setReach };
+  // For the booking check-in (checkin.js): the same screens, notices and ticket view.
+  Object.assign(window.Kiosk, { show: show, showTicket: showTicket, notice: notice, hideNotice: hideNotice,
+                                newKey: newKey, unpair: unpair, byId: byId });
 })();
