@@ -136,6 +136,8 @@ def test_a_restart_in_the_middle_of_a_day_with_bookings(tmp_path):
         for _ in range(3):
             order.append(admin.post(url + f"/counters/{counter}/call-next",
                                     json={"finish_current": True}).json()["number"])
+            # The citizen comes up: the next press may finish them (the finish guard).
+            assert admin.post(url + f"/counters/{counter}/start").status_code == 200
         assert order == ["A002", walk_in["number"], "A003"]
 
         # Back again after the 10:30 slot's check-in window: the roll-over marks it missed.

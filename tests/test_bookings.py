@@ -374,6 +374,7 @@ def test_calling_order(line, now, order):
     called = []
     for _ in order:
         called.append(line.names[tickets.call_next(line.conn, line.clock, line.c2).ticket["id"]])
+        tickets.start(line.conn, line.clock, line.c2)
         tickets.finish(line.conn, line.clock, line.c2)
     assert called == order
 
@@ -388,6 +389,7 @@ def test_a_due_booking_of_another_service_goes_before_an_earlier_walk_in(bw):
     tickets.open_counter(bw.conn, bw.clock, bw.c1)
     bw.clock.set(ts(9, 30))
     assert tickets.call_next(bw.conn, bw.clock, bw.c1).ticket["id"] == booked["id"]
+    tickets.start(bw.conn, bw.clock, bw.c1)
     tickets.finish(bw.conn, bw.clock, bw.c1)
     assert tickets.call_next(bw.conn, bw.clock, bw.c1).ticket["id"] == walk_in["id"]
 
