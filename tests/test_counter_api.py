@@ -1,6 +1,7 @@
 """The console's server side: idempotent actions, today's figures, callable tickets,
 no-show rules, keypad devices, and the pages (Flask test client)."""
 
+import html
 import json
 
 import pytest
@@ -27,9 +28,10 @@ def fresh_memory():
 
 
 def _config(client, cid):
-    """window.GILIRAN of a console page."""
+    """The page settings of a console page (its giliran-config JSON block)."""
     page = client.get(f"/counter/{cid}").get_data(as_text=True)
-    return json.loads(page.split("window.GILIRAN = ")[1].split(";</script>")[0])
+    block = page.split('<script id="giliran-config" type="application/json">')[1]
+    return json.loads(html.unescape(block.split("</script>")[0]))
 
 
 @pytest.fixture
