@@ -75,6 +75,7 @@ def test_reminder_and_call_become_whatsapp_messages(app, db_path, clock, gateway
     tickets.open_counter(conn, clock, w.c2)
     called = tickets.call_next(conn, clock, w.c2).ticket  # the slot has begun: the booking first
     assert called["id"] == mine["id"]
+    tickets.start(conn, clock, w.c2)
     tickets.call_next(conn, clock, w.c2, finish_current=True)  # then the walk-in
     assert worker.run_once() == 2
     messages = [b["message"] for b in gateway.bodies()]

@@ -43,7 +43,9 @@ def test_a_counter_morning_queues_each_event_with_the_ticket(world, conn, clock)
     tickets.call_next(conn, clock, world.c1)
     tickets.recall(conn, clock, world.c1)
     second = tickets.issue(conn, clock, world.ktp).ticket
+    tickets.start(conn, clock, world.c1)  # the citizen came up (the finish guard)
     tickets.call_next(conn, clock, world.c1, finish_current=True)
+    tickets.start(conn, clock, world.c1)
     tickets.finish(conn, clock, world.c1)
     events = outbox(conn)
     assert [e for e, _ in events] == ["ticket.issued", "ticket.called", "ticket.called",

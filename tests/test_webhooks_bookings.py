@@ -151,6 +151,7 @@ def test_ticket_near_once_when_a_booked_ticket_has_3_ahead(bw):
     calls = []
     for _ in range(4):
         tickets.call_next(bw.conn, bw.clock, bw.c2, finish_current=True)
+        tickets.start(bw.conn, bw.clock, bw.c2)  # the citizen came up (the finish guard)
         calls.append(len(events(bw.conn, "ticket.near")))
     assert calls == [0, 1, 1, 1]  # 4 ahead, then 3 ahead after the second call: told once
     ((_, data),) = events(bw.conn, "ticket.near")
@@ -163,6 +164,7 @@ def test_walk_in_tickets_without_a_phone_get_no_near(bw):
         tickets.issue(bw.conn, bw.clock, bw.ktp)
     for _ in range(5):
         tickets.call_next(bw.conn, bw.clock, bw.c2, finish_current=True)
+        tickets.start(bw.conn, bw.clock, bw.c2)  # the citizen came up (the finish guard)
     assert events(bw.conn, "ticket.near") == []
 
 

@@ -47,6 +47,7 @@ def test_kiosk_and_counter_events_reach_the_receiver_signed(tmp_path):
             admin.post(url + f"/counters/{counter['id']}/open")
             admin.post(url + f"/counters/{counter['id']}/call-next")
             admin.post(url + f"/counters/{counter['id']}/recall")
+            admin.post(url + f"/counters/{counter['id']}/start")  # the citizen came up
             admin.post(url + f"/counters/{counter['id']}/finish")
             bodies = rx.wait_for(lambda b: len(b) == 4, timeout=10)
             print(f"issue -> delivered in {first_ms:.0f} ms")
@@ -114,6 +115,7 @@ def _measure(srv, service, counter, kiosk, admin, n=60):
         assert admin.post(url + f"/counters/{counter['id']}/call-next",
                           json={"finish_current": True}).status_code == 200
         call.append(time.monotonic() - t0)
+        assert admin.post(url + f"/counters/{counter['id']}/start").status_code == 200
     return issue, call
 
 
