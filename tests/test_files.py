@@ -135,6 +135,8 @@ def test_symlink_swapped_in_after_validation_is_refused_by_the_real_server(tmp_p
         url = srv.url + "/api/v1"
         agency = admin.post(url + "/agencies", json={"code": "D", "name": "Dukcapil"}).json()
         service = admin.post(url + "/services", json={"agency_id": agency["id"], "prefix": "A", "name": "KTP"}).json()
+        assert admin.post(url + "/counters", json={"agency_id": agency["id"], "number": 1,
+                                                   "service_ids": [service["id"]]}).status_code == 201
         sink = printer_dir / "ticket.bin"
         printer = admin.post(url + "/printers", json={"name": "Berkas", "transport": "file", "path": str(sink)})
         assert printer.status_code == 201, printer.text
