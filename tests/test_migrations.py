@@ -113,6 +113,8 @@ def test_migration_8_adds_webhooks_to_a_day_in_progress(db_path, clock):
     conn.execute(
         "INSERT INTO services (id, agency_id, prefix, name, requirements, active, target_wait_min, "
         "default_service_s, sort) VALUES (1, 1, 'A', 'KTP', '', 1, 15, 300, 0)")
+    conn.execute("INSERT INTO counters (id, agency_id, number, state) VALUES (1, 1, 1, 'closed')")
+    conn.execute("INSERT INTO counter_services VALUES (1, 1)")
     conn.execute("INSERT INTO sequences VALUES (1, ?, 2)", (clock.service_day(),))
     for seq in (1, 2):
         conn.execute(
