@@ -69,6 +69,8 @@ def test_the_issue_limit_is_a_setting_of_the_real_server(tmp_path):
         agency = admin.post(srv.url + "/api/v1/agencies", json={"code": "PDAM", "name": "PDAM"}).json()
         service = admin.post(srv.url + "/api/v1/services",
                              json={"agency_id": agency["id"], "prefix": "P", "name": "Air"}).json()
+        assert admin.post(srv.url + "/api/v1/counters", json={"agency_id": agency["id"], "number": 1,
+                                                             "service_ids": [service["id"]]}).status_code == 201
         token = admin.post(srv.url + "/api/v1/devices", json={"kind": "kiosk", "name": "K"}).json()["token"]
         codes = [requests.post(srv.url + "/api/v1/tickets", json={"service_id": service["id"]},
                                headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code

@@ -211,6 +211,7 @@ def test_a_call_on_the_building_reaches_a_tracking_page_on_the_public_instance(i
         assert snap["number"] == mine["number"] and snap["ahead"] == 1
         url = f"{building.url}/api/v1/counters/{counter['id']}"
         assert building.admin.post(url + "/call-next").json()["number"] == first["number"]
+        assert building.admin.post(url + "/start").status_code == 200  # the first citizen came up
         moved = phone.wait_for("queue_changed", timeout=5)  # someone ahead was called
         assert moved["service_id"] == mine["service_id"]
 
