@@ -34,15 +34,20 @@ socketio = SocketIO()
 # -- presenting ----------------------------------------------------------------
 
 
-def tracking_url(code):
-    """The citizen's page for a ticket, absolute where the server knows its address."""
+def _citizen_url(page, code):
+    """A citizen's page (`/<page>/<code>`), absolute where the server knows its address."""
     base = current_app.config.get("PUBLIC_URL")
     if base:
-        return base.rstrip("/") + f"/t/{code}"
+        return base.rstrip("/") + f"/{page}/{code}"
     if has_request_context():
-        # The host the kiosk reached us by (url_for does the same, at twice the cost).
-        return f"{request.host_url}t/{quote(code)}"
-    return f"/t/{quote(code)}"
+        # The host the client reached us by (url_for does the same, at twice the cost).
+        return f"{request.host_url}{page}/{quote(code)}"
+    return f"/{page}/{quote(code)}"
+
+
+def tracking_url(code):
+    """The citizen's page for a ticket (`/t/<code>`)."""
+    return _citizen_url("t", code)
 
 
 def present_ticket(ticket):
@@ -53,13 +58,8 @@ def present_ticket(ticket):
 
 
 def booking_url(code):
-    """The citizen's page for a booking (`/b/<code>`), absolute where the server knows its address."""
-    base = current_app.config.get("PUBLIC_URL")
-    if base:
-        return base.rstrip("/") + f"/b/{code}"
-    if has_request_context():
-        return f"{request.host_url}b/{quote(code)}"
-    return f"/b/{quote(code)}"
+    """The citizen's page for a booking (`/b/<code>`)."""
+    return _citizen_url("b", code)
 
 
 def present_booking(booking):
