@@ -8,7 +8,7 @@ import requests
 
 from booking_helpers import at, book, check_in, enable, start_server
 from conftest import screenshot
-from test_counter_console import log_in, wait_shown, wait_waiting
+from test_counter_console import log_in, serving, wait_shown, wait_waiting
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -82,12 +82,12 @@ def test_booking_tickets_marked_and_the_days_bookings(mpp, page_at):
         "Reservasi 10.30 · Ni Made Ayu"
 
     page.keyboard.press("F3")
-    page.wait_for_function("document.getElementById('t-status').textContent === 'Sedang dilayani'")
+    serving(page)
     page.keyboard.press("F6")  # finish Rahmat, call the next: Wayan's booking
     wait_shown(page, wayan_no)
     page.wait_for_function("document.getElementById('t-booking').textContent.includes('Wayan Sudirta')")
     page.keyboard.press("F3")
-    page.wait_for_function("document.getElementById('t-status').textContent === 'Sedang dilayani'")
+    serving(page)
     page.keyboard.press("F6")  # and then the walk-in: no mark
     wait_shown(page, first)
     assert page.locator("#t-booking").is_hidden()

@@ -72,6 +72,14 @@ def wait_shown(page, number):
         arg=number)
 
 
+def serving(page):
+    """Wait until the console shows its ticket being served and no request is in flight: a
+    socket event can show the new status before the press's own answer has come back, and
+    the console takes no second press while one is in flight (its buttons are disabled)."""
+    page.wait_for_function("document.getElementById('t-status').textContent === 'Sedang dilayani'"
+                           " && !document.body.classList.contains('busy')")
+
+
 def chip_says(page, text):
     """Wait until the counter's state reads `text` and no request is in flight."""
     page.wait_for_function("t => document.getElementById('state-chip').textContent === t "
@@ -117,7 +125,7 @@ def test_a_morning_by_keyboard_alone(mpp, page_at):
     page.keyboard.press("F1")
     wait_shown(page, "K002")
     page.keyboard.press("F3")             # start serving
-    page.wait_for_function("document.getElementById('t-status').textContent === 'Sedang dilayani'")
+    serving(page)
     page.keyboard.press("F4")             # finish
     wait_shown(page, None)
     page.wait_for_function("document.getElementById('s-served').textContent === '1'")
@@ -162,7 +170,7 @@ def test_a_morning_by_keyboard_alone(mpp, page_at):
     wait_shown(page, "L001")
     wait_waiting(page, ["K004", "K005"])
     page.keyboard.press("F3")
-    page.wait_for_function("document.getElementById('t-status').textContent === 'Sedang dilayani'")
+    serving(page)
     page.keyboard.press("F10")            # close with a ticket in hand: asked what to do
     assert page.is_visible("#close-held")
     assert "L001" in page.inner_text("#close-held")
@@ -214,6 +222,6 @@ def test_offline_refuses_actions_and_heals_from_the_snapshot(mpp, page_at):
     wait_shown(page, "G001")
     wait_waiting(page, ["G002"])
     page.keyboard.press("F3")
-    page.wait_for_function("document.getElementById('t-status').textContent === 'Sedang dilayani'")
+    serving(page)
     page.keyboard.press("F4")
     wait_shown(page, None)

@@ -104,7 +104,7 @@ def mpp(tmp_path_factory):
 @pytest.mark.browser
 @pytest.mark.server
 def test_f6_twice_150_ms_apart_does_not_finish_the_ticket_it_called(mpp, page_at):
-    from test_counter_console import log_in, wait_shown
+    from test_counter_console import log_in, serving, wait_shown
 
     kiosk = requests.Session()
     kiosk.headers["Authorization"] = f"Bearer {mpp.tokens['kiosk']}"
@@ -121,7 +121,7 @@ def test_f6_twice_150_ms_apart_does_not_finish_the_ticket_it_called(mpp, page_at
     assert page.inner_text("body").count("Selesai (F4) bisa dalam") == 1
     screenshot(page, "counter-finish-guard")
     page.keyboard.press("F3")
-    page.wait_for_function("document.getElementById('t-status').textContent === 'Sedang dilayani'")
+    serving(page)
     assert not page.is_disabled("[data-action=finish]")
 
     page.keyboard.press("F6")

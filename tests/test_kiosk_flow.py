@@ -201,3 +201,35 @@ def test_ticket_says_printed_when_the_printer_printed_it(mpp, page_at, tmp_path)
     expect(page.locator("#ticket-number")).to_have_text("H001")
     expect(page.locator("#ticket-print")).to_have_text("Tiket sudah dicetak. Silakan ambil di bawah.")
     assert b"H001" in (tmp_path / "ticket.bin").read_bytes()
+
+
+def test_a_print_finished_before_the_tickets_answer_arrives_still_says_printed(mpp, page_at, tmp_path):
+    """A fast printer can finish before the kiosk has the ticket's answer: the print_status
+    event then names a ticket the kiosk has not shown yet. The kiosk keeps it and says
+    "printed" the moment the number shows, not after its first check 1.5 s later."""
+    printer = mpp.admin.post(mpp.url + "/api/v1/printers", json={
+        "name": "Printer Cepat", "transport": "file", "path": str(tmp_path / "fast.bin")})
+    assert printer.status_code == 201, printer.text
+    kiosk = mpp.admin.post(mpp.url + "/api/v1/devices", json={
+        "kind": "kiosk", "name": "Kiosk Lantai 4", "printer_id": printer.json()["id"]})
+    page = page_at("kiosk", has_touch=True)
+    page.goto(f"{mpp.url}/kiosk?token={kiosk.json()['token']}")
+
+    def late_answer(route):
+        answer = route.fetch()                      # the ticket is issued and queued to print
+        deadline = 50
+        while deadline and not (tmp_path / "fast.bin").exists():   # until the printer has it
+            page.wait_for_timeout(100)
+            deadline -= 1
+        page.wait_for_timeout(300)                  # and its print_status event has gone out
+        route.fulfill(response=answer)
+
+    page.route("**/api/v1/tickets", lambda route: late_answer(route) if route.request.method == "POST"
+               else route.continue_())
+    page.locator('.k-agency[data-agency="BPJSKES"]').tap()
+    page.locator('.k-service[data-prefix="H"]').last.tap()
+    page.locator("#take-normal").tap()
+    expect(page.locator("#ticket-number")).to_have_text(re.compile(r"^H\d{3}$"))
+    expect(page.locator("#ticket-print")).to_have_text("Tiket sudah dicetak. Silakan ambil di bawah.",
+                                                        timeout=1000)
+    assert (tmp_path / "fast.bin").exists()

@@ -7,7 +7,10 @@
   var state = {
     device: null, agencies: [], services: [], counters: [], agencyId: null, serviceId: null,
     screen: null, ticket: null, busy: false, pendingKey: null, pendingFor: null, socket: null,
-    reach: false
+    reach: false,
+    // Print outcomes heard for tickets this kiosk has not shown yet: a fast printer can
+    // finish before the ticket's own answer arrives (ticket id -> print_status, a few kept).
+    earlyPrints: {}
   };
   var timers = { idle: null, refresh: null, countdown: null, notice: null, printPoll: null };
   var $ = function (id) { return document.getElementById(id); };
@@ -276,6 +279,9 @@
 
   function showTicket(ticket) {
     state.ticket = ticket;
+    var early = state.earlyPrints[ticket.id];
+    if (early && ticket.print_status === "pending") { ticket.print_status = early; }
+    state.earlyPrints = {};
     show("ticket");
     $("ticket-qr").src = "/t/" + encodeURIComponent(ticket.code) + "/qr.svg";
     var left = cfg.ticket_s || 30;
@@ -289,10 +295,11 @@
     if (ticket.print_status === "pending") { pollPrint(ticket.code, 0); }
   }
 
-  /* The print_status event is the fast path; a few slow checks cover a missed one. */
+  /* The print_status event is the fast path; a few checks cover a missed one, the first soon
+   * (a citizen looks at the slot the moment the number shows). */
   function pollPrint(code, n) {
     clearTimeout(timers.printPoll);
-    if (n >= 3) { return; }
+    if (n >= 4) { return; }
     timers.printPoll = setTimeout(function () {
       G.api("GET", "/api/v1/tickets/" + encodeURIComponent(code)).then(function (r) {
         if (!state.ticket || state.ticket.code !== code) { return; }
@@ -301,7 +308,7 @@
         }
         if (state.ticket.print_status === "pending") { pollPrint(code, n + 1); }
       });
-    }, 5000);
+    }, n === 0 ? 1500 : 5000);
   }
 
   function renderTicket() {
@@ -396,6 +403,8 @@
       print_status: function (ev) {
         if (state.ticket && ev.ticket_id === state.ticket.id) {
           state.ticket.print_status = ev.print_status; renderTicket();
+        } else if (Object.keys(state.earlyPrints).length < 20) {
+          state.earlyPrints[ev.ticket_id] = ev.print_status;
         }
       },
       printer_status: function (ev) {
