@@ -17,7 +17,6 @@ another by a kiosk (inside the window), with p50/p99 of the answer.
 """
 
 import argparse
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -119,10 +118,9 @@ def flood(clients, seconds, services):
     finally:
         srv.stop()
     ok = loadgen.answered(r)
-    conn = sqlite3.connect(workdir / "mpp.db")
-    count, double = conn.execute(
-        "SELECT count(*), count(*) - count(DISTINCT service_id || ':' || slot_start_ts || ':' || seat) "
-        "FROM bookings").fetchone()
+    count, double = loadgen.query(
+        workdir, "SELECT count(*), count(*) - count(DISTINCT service_id || ':' || slot_start_ts || ':' || seat) "
+                 "FROM bookings")
     check = f"{count} bookings ({count - ok:+d} vs 2xx seen), {double} seats held twice"
     print(f"{loadgen.row(clients, r)} {pct(kiosk_ms, 50):>9.1f} {pct(kiosk_ms, 99):>9.1f}  {check}")
 

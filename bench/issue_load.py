@@ -10,7 +10,6 @@ the database that every 2xx became exactly one ticket with no repeated number.
 
 import argparse
 import os
-import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -82,13 +81,11 @@ def main():
         finally:
             srv.stop()
         ok = loadgen.answered(r)
-        conn = sqlite3.connect(workdir / "mpp.db")
-        count, repeats = conn.execute(
-            "SELECT count(*), count(*) - count(DISTINCT origin_service_id || ':' || seq) "
-            "FROM tickets").fetchone()
-        gaps = conn.execute(
-            "SELECT count(*) FROM (SELECT origin_service_id, max(seq) m, count(*) c FROM tickets "
-            "GROUP BY origin_service_id) WHERE m != c").fetchone()[0]
+        count, repeats = loadgen.query(
+            workdir, "SELECT count(*), count(*) - count(DISTINCT origin_service_id || ':' || seq) FROM tickets")
+        (gaps,) = loadgen.query(
+            workdir, "SELECT count(*) FROM (SELECT origin_service_id, max(seq) m, count(*) c FROM tickets "
+                     "GROUP BY origin_service_id) WHERE m != c")
         check = f"{count} tickets ({count - ok:+d} vs 2xx seen), {repeats} repeats, {gaps} gaps"
         print(f"{loadgen.row(clients, r)}  {check}")
 

@@ -7,7 +7,9 @@ latency in microseconds and the run's seconds.
 """
 
 import json
+import sqlite3
 import subprocess
+from pathlib import Path
 
 REPORT_LUA = """
 done = function(summary, latency, requests)
@@ -40,6 +42,15 @@ def row(clients, r):
     """The columns every wrk table starts with: clients, 2xx/s, p50, p99, max (ms), errors."""
     return (f"{clients:>7} {answered(r) / r['seconds']:>10.0f} {r['p50'] / 1000:>7.1f} "
             f"{r['p99'] / 1000:>7.1f} {r['max'] / 1000:>7.1f} {r['errors'] + r['non2xx']:>6}")
+
+
+def query(workdir, sql):
+    """One row from the benchmark's database (workdir/mpp.db), after its server stopped."""
+    conn = sqlite3.connect(Path(workdir) / "mpp.db")
+    try:
+        return conn.execute(sql).fetchone()
+    finally:
+        conn.close()
 
 
 def pct(values, p):
