@@ -10,7 +10,7 @@ import time
 
 from db.catalog import get_service
 from db.connection import write
-from db.errors import Conflict, Invalid, NotFound
+from db.errors import Conflict, Invalid, NotFound, found
 
 # (column, Indonesian name, English name): the nine elements, in the regulation's order.
 ELEMENTS = [
@@ -59,10 +59,7 @@ def response_for(conn, ticket_id):
 
 def ticket_for_survey(conn, code):
     """The ticket row of a code, or NotFound."""
-    row = conn.execute("SELECT * FROM tickets WHERE code = ?", (code,)).fetchone()
-    if row is None:
-        raise NotFound("ticket_not_found", "No ticket with that code.")
-    return row
+    return found(conn.execute("SELECT * FROM tickets WHERE code = ?", (code,)).fetchone(), "ticket", by="code")
 
 
 def _submit(conn, code, answers, comment, source, now):

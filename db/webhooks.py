@@ -25,7 +25,7 @@ import time
 
 from db.catalog import audit
 from db.connection import write
-from db.errors import Conflict, Invalid, NotFound
+from db.errors import Conflict, Invalid, NotFound, found
 
 EVENTS = ("ticket.issued", "ticket.called", "ticket.done", "ticket.near",
           "booking.created", "booking.cancelled", "booking.checked_in", "booking.missed",
@@ -138,10 +138,7 @@ def _check_events(events):
 
 
 def _row(conn, webhook_id):
-    row = conn.execute("SELECT * FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
-    if row is None:
-        raise NotFound("webhook_not_found", "No webhook with that id.")
-    return row
+    return found(conn.execute("SELECT * FROM webhooks WHERE id = ?", (webhook_id,)).fetchone(), "webhook")
 
 
 def _create(conn, url, events, secret, now, user_id):
