@@ -50,20 +50,23 @@ def get_agency(conn, agency_id):
                  "agency", field=True)
 
 
+def _text(values, key, clean, fields, ok=bool, message="Required.", upper=False):
+    """`values[key]`, if given, stripped into `clean`; `message` in `fields` unless `ok(text)`."""
+    if key in values:
+        text = (values[key] or "").strip()
+        clean[key] = text = text.upper() if upper else text
+        if not ok(text):
+            fields[key] = message
+
+
 def check_agency(conn, values, agency_id=None):
     """The agency's `code` and `name` among `values`, cleaned, or Invalid / Conflict code_taken.
 
     Creating checks both; an edit checks those it changes (`agency_id`: the agency edited).
     """
     clean, fields = {}, {}
-    if "code" in values:
-        clean["code"] = (values["code"] or "").strip()
-        if not AGENCY_CODE_RE.match(clean["code"]):
-            fields["code"] = "1-32 letters, digits, '-' or '_'."
-    if "name" in values:
-        clean["name"] = (values["name"] or "").strip()
-        if not clean["name"]:
-            fields["name"] = "Required."
+    _text(values, "code", clean, fields, AGENCY_CODE_RE.match, "1-32 letters, digits, '-' or '_'.")
+    _text(values, "name", clean, fields)
     check_fields(fields)
     if "code" in clean and conn.execute("SELECT 1 FROM agencies WHERE code = ? AND id IS NOT ?",
                                         (clean["code"], agency_id)).fetchone():
@@ -263,14 +266,8 @@ def check_service(values, fields):
     Creating checks every field; an edit checks those it changes.
     """
     clean = {}
-    if "prefix" in values:
-        clean["prefix"] = (values["prefix"] or "").strip().upper()
-        if not PREFIX_RE.match(clean["prefix"]):
-            fields["prefix"] = "1 to 3 letters A-Z."
-    if "name" in values:
-        clean["name"] = (values["name"] or "").strip()
-        if not clean["name"]:
-            fields["name"] = "Required."
+    _text(values, "prefix", clean, fields, PREFIX_RE.match, "1 to 3 letters A-Z.", upper=True)
+    _text(values, "name", clean, fields)
     for key, minimum in SERVICE_MINIMUMS.items():
         if key in values:
             if values[key] is not None and values[key] < 1:
