@@ -12,7 +12,7 @@ import settings
 from db.catalog import _now_iso, audit, get_agency
 from db.connection import write
 from db.clock import utc_iso
-from db.errors import Conflict, DomainError, Invalid, found
+from db.errors import Conflict, DomainError, check_fields, found
 
 ROLES = ("admin", "supervisor", "officer")
 # keypad: a hardware call button bound to one counter (counter/keypad.py).
@@ -58,18 +58,22 @@ def authenticate(conn, username, password, verify=None):
     return row
 
 
+def check_role(role, agency_id, fields):
+    """A sentence in `fields` unless the role is known and, below admin, has an agency."""
+    if role not in ROLES:
+        fields["role"] = f"One of: {', '.join(ROLES)}."
+    elif role != "admin" and agency_id is None:
+        fields["agency_id"] = "Officers and supervisors belong to an agency."
+
+
 def _create_user(conn, username, password, role, agency_id, full_name, actor_id):
     fields = {}
     if not USERNAME_RE.match(username or ""):
         fields["username"] = "3-40 letters, digits, '.', '-' or '_'."
     if len(password or "") < MIN_PASSWORD:
         fields["password"] = f"At least {MIN_PASSWORD} characters."
-    if role not in ROLES:
-        fields["role"] = f"One of: {', '.join(ROLES)}."
-    elif role != "admin" and agency_id is None:
-        fields["agency_id"] = "Officers and supervisors belong to an agency."
-    if fields:
-        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    check_role(role, agency_id, fields)
+    check_fields(fields)
     if agency_id is not None:
         get_agency(conn, agency_id)
     try:
@@ -146,8 +150,7 @@ def _create_device(conn, kind, name, printer_id, token, actor_id):
         fields["kind"] = f"One of: {', '.join(DEVICE_KINDS)}."
     if not (name or "").strip():
         fields["name"] = "Required."
-    if fields:
-        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    check_fields(fields)
     _check_printer(conn, printer_id)
     row = conn.execute(
         "INSERT INTO devices (kind, name, token_hash, printer_id, config, active, created_at) "
@@ -174,7 +177,7 @@ def _update_device(conn, device_id, name, printer_id, agency_ids, actor_id):
     changes = {}
     if name is not _UNSET:
         if not (name or "").strip():
-            raise Invalid("validation_error", "Some fields are not valid.", {"name": "Required."})
+            check_fields({"name": "Required."})
         changes["name"] = name.strip()
     if printer_id is not _UNSET:
         _check_printer(conn, printer_id)
@@ -276,8 +279,7 @@ def _create_printer(conn, name, transport, options, paper_mm, actor_id):
         fields.update(more)
     if paper_mm not in (58, 80):
         fields["paper_mm"] = "58 or 80."
-    if fields:
-        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    check_fields(fields)
     row = conn.execute(
         "INSERT INTO printers (name, transport, config, paper_mm, status, created_at) "
         "VALUES (?, ?, ?, ?, 'unknown', ?) RETURNING *",

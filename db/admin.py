@@ -236,15 +236,14 @@ def _update_user(conn, user_id, values, actor_id):
     role = values.get("role", _UNSET)
     agency_id = values.get("agency_id", _UNSET)
     if role is not _UNSET:
-        if role not in ROLES:
-            check_fields({"role": f"One of: {', '.join(ROLES)}."})
         changes["role"] = role
     if agency_id is not _UNSET:
-        if agency_id is not None:
-            get_agency(conn, agency_id)
         changes["agency_id"] = agency_id
-    if changes.get("role", row["role"]) != "admin" and changes.get("agency_id", row["agency_id"]) is None:
-        check_fields({"agency_id": "Officers and supervisors belong to an agency."})
+    fields = {}
+    accounts.check_role(changes.get("role", row["role"]), changes.get("agency_id", row["agency_id"]), fields)
+    check_fields(fields)
+    if changes.get("agency_id") is not None:
+        get_agency(conn, changes["agency_id"])
     if values.get("full_name", _UNSET) is not _UNSET:
         changes["full_name"] = (values["full_name"] or "").strip() or None
     if values.get("active", _UNSET) is not _UNSET:

@@ -10,7 +10,7 @@ import time
 
 from db.catalog import get_service
 from db.connection import write
-from db.errors import Conflict, Invalid, NotFound, found
+from db.errors import Conflict, NotFound, check_fields, found
 
 # (column, Indonesian name, English name): the nine elements, in the regulation's order.
 ELEMENTS = [
@@ -71,8 +71,7 @@ def _submit(conn, code, answers, comment, source, now):
             fields[key] = "A whole number from 1 to 4."
     if comment is not None and len(comment) > MAX_COMMENT:
         fields["comment"] = f"At most {MAX_COMMENT} characters."
-    if fields:
-        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    check_fields(fields)
     if ticket["status"] != "done":
         raise Conflict("ticket_not_done", "The survey opens once the ticket has been served.")
     if response_for(conn, ticket["id"]) is not None:

@@ -25,7 +25,7 @@ import time
 
 from db.catalog import audit
 from db.connection import write
-from db.errors import Conflict, Invalid, NotFound, found
+from db.errors import Conflict, Invalid, NotFound, check_fields, found
 
 EVENTS = ("ticket.issued", "ticket.called", "ticket.done", "ticket.near",
           "booking.created", "booking.cancelled", "booking.checked_in", "booking.missed",
@@ -427,8 +427,7 @@ def set_settings(conn, *, near_ahead=None, reminder_minutes=None, user_id=None):
     if reminder_minutes is not None and not (isinstance(reminder_minutes, int)
                                              and 5 <= reminder_minutes <= 1440):
         fields["reminder_minutes"] = "A whole number from 5 to 1440."
-    if fields:
-        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    check_fields(fields)
     return write(conn, _set_settings,
                  {"near_ahead": near_ahead, "reminder_minutes": reminder_minutes}, user_id)
 
