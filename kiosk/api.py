@@ -9,7 +9,7 @@ from web.auth import Forbidden, current_actor, idempotency_key, requires
 from web.limits import window_limit
 from web.database import clock, get_db
 from web.events import present_ticket, publish
-from web.schemas import ServiceOut, TicketIn, TicketOut
+from web.schemas import ServiceOut, TicketIn, TicketOut, ticket_response
 
 bp = APIBlueprint("kiosk_api", __name__, url_prefix="/api/v1", tag="Kiosk")
 
@@ -68,7 +68,7 @@ def issue_ticket(body):
         printer_id=printer_id, job_payload={"base_url": request.host_url},
     )
     publish(conn, change)
-    return present_ticket(change.ticket)
+    return ticket_response(present_ticket(change.ticket), 201)
 
 
 # -- the kiosk's own device, and the tracking page's view of a ticket ----------
