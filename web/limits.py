@@ -215,6 +215,10 @@ def init_app(app):
     # its own limits in its decorator: the limiter's check before every request only
     # resolved, for each request, that there was nothing to check.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
+    # Likewise after each request: it adds X-RateLimit headers (off here) and applies
+    # `deduct_when` conditions (none here); a `rate_limit` route must not use deduct_when.
+    app.after_request_funcs[None] = [f for f in app.after_request_funcs[None]
+                                     if getattr(f, "args", ())[:1] != (limiter,)]
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.register_error_handler(TooManyRequests, _too_many_window)
     networks = parse_networks(app.config.get("TRUSTED_PROXIES"))
