@@ -74,24 +74,29 @@ def count_ahead(conn, service_ids, row, now):
     back: its place costs the same however long the line.
     """
     cls, ots = order_key(row, now)
-    waiting, priority = _totals(conn, service_ids)
     params = {f"s{i}": sid for i, sid in enumerate(service_ids)}
     args = {**params, "id": row["id"], "ts": ots, "now": now}
-    within = f"status = 'waiting' AND service_id IN ({','.join(':' + k for k in params)})"
+    marks = ",".join(":" + k for k in params)
+    within = f"status = 'waiting' AND service_id IN ({marks})"
+    # The line's totals and the counts behind it in one statement (one round trip).
+    totals = (f"(SELECT coalesce(sum(waiting), 0) FROM queue_counts WHERE service_id IN ({marks})), "
+              f"(SELECT coalesce(sum(priority), 0) FROM queue_counts WHERE service_id IN ({marks}))")
     if cls == 0:
         # Priority tickets queued before it: all of them but those at or after it.
-        behind = (f"SELECT count(*) FROM tickets WHERE {within} AND priority > 0 "
-                  "AND (queue_ts, id) >= (:ts, :id)")
-        return priority - conn.execute(behind, args).fetchone()[0]
+        _, priority, behind = conn.execute(
+            f"SELECT {totals}, (SELECT count(*) FROM tickets WHERE {within} AND priority > 0 "
+            "AND (queue_ts, id) >= (:ts, :id))", args).fetchone()
+        return priority - behind
     if cls == 1:
-        return priority + conn.execute(
-            f"SELECT count(*) FROM tickets WHERE {within} AND priority = 0 "
-            "AND slot_ts IS NOT NULL AND slot_ts <= :now AND (slot_ts, id) < (:ts, :id)",
-            args).fetchone()[0]
+        _, priority, due_before = conn.execute(
+            f"SELECT {totals}, (SELECT count(*) FROM tickets WHERE {within} AND priority = 0 "
+            "AND slot_ts IS NOT NULL AND slot_ts <= :now AND (slot_ts, id) < (:ts, :id))",
+            args).fetchone()
+        return priority + due_before
     # Everyone queued earlier (the others queued at or after it taken off the total), and
     # the booking tickets now due that queued later.
-    behind, due_later = conn.execute(
-        f"SELECT (SELECT count(*) FROM tickets WHERE {within} AND priority = 0 "
+    waiting, priority, behind, due_later = conn.execute(
+        f"SELECT {totals}, (SELECT count(*) FROM tickets WHERE {within} AND priority = 0 "
         "AND (queue_ts, id) >= (:ts, :id)), (SELECT count(*) FROM tickets WHERE "
         f"{within} AND priority = 0 AND slot_ts IS NOT NULL AND slot_ts <= :now "
         "AND (queue_ts, id) >= (:ts, :id) AND id != :id)", args).fetchone()
