@@ -254,6 +254,9 @@ def create_app(test_config=None):
         app.config["SECRET_KEY"] = _secret_key(db_path)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    from web.auth import CookieSessions
+
+    app.session_interface = CookieSessions()
     app.security_schemes = {
         "BearerAuth": {"type": "http", "scheme": "bearer"},
         "SessionCookie": {"type": "apiKey", "in": "cookie", "name": "giliran_session"},
