@@ -1,0 +1,115 @@
+"""The citizens' pages on mobile data (web/compress.py, docs/performance.md "Lighthouse"):
+pages and their static files gzipped when the browser accepts it, the same bytes once
+unpacked, still revalidated with a 304; the API's JSON left alone; the booking pages
+without the Socket.IO client they do not use."""
+
+import gzip
+import re
+from datetime import timedelta
+
+import pytest
+import requests
+
+from tests.conftest import MORNING, login
+
+TOMORROW = (MORNING + timedelta(days=1)).date().isoformat()
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+
+
+@pytest.fixture
+def citizen(api):
+    """The small MPP with a booking (its card at /b/<code>) and a ticket (/t/<code>)."""
+    admin = login(api.app, "admin")
+    assert admin.put(f"/api/v1/services/{api.ktp}/booking", json={"enabled": True}).status_code == 200
+    c = api.app.test_client()
+    r = c.post("/api/v1/bookings", json={"service_id": api.ktp, "start": f"{TOMORROW}T09:00:00+07:00",
+                                          "name": "Siti Aminah", "phone": "0812-3456-7890"})
+    assert r.status_code == 201, r.json
+    api.booking = r.json["code"]
+    api.ticket = admin.post("/api/v1/tickets", json={"service_id": api.ktp}).json["code"]
+    return api
+
+
+# (id, path, type): what a phone downloads to show /booking, /b/<code> and /t/<code>.
+ASSETS = [
+    ("booking-page", lambda a: "/booking", "text/html"),
+    ("card-page", lambda a: f"/b/{a.booking}", "text/html"),
+    ("card-qr", lambda a: f"/b/{a.booking}/qr.svg", "image/svg+xml"),
+    ("tracking-page", lambda a: f"/t/{a.ticket}", "text/html"),
+    ("socket-io", lambda a: "/static/vendor/socket.io-4.8.4.min.js", "text/javascript"),
+    ("giliran-js", lambda a: "/static/giliran.js", "text/javascript"),
+    ("giliran-css", lambda a: "/static/giliran.css", "text/css"),
+    ("booking-js", lambda a: "/booking/static/booking.js", "text/javascript"),
+    ("booking-css", lambda a: "/booking/static/booking.css", "text/css"),
+    ("track-js", lambda a: "/kiosk/static/track.js", "text/javascript"),
+    ("track-css", lambda a: "/kiosk/static/track.css", "text/css"),
+]
+
+
+@pytest.mark.parametrize("name, path, mimetype", ASSETS, ids=[a[0] for a in ASSETS])
+def test_pages_and_their_files_come_gzipped_and_unpack_to_the_same_bytes(citizen, name, path, mimetype):
+    c = citizen.app.test_client()
+    plain = c.get(path(citizen), headers={"Accept-Encoding": "identity"})
+    packed = c.get(path(citizen), headers=GZIP)
+    assert plain.status_code == packed.status_code == 200
+    assert plain.mimetype == packed.mimetype == mimetype
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"] and "Accept-Encoding" in plain.headers["Vary"]
+    assert int(packed.headers["Content-Length"]) == len(packed.data) < len(plain.data) * 0.7
+    assert gzip.decompress(packed.data) == plain.data
+
+
+@pytest.mark.parametrize("path", ["/static/vendor/socket.io-4.8.4.min.js", "/booking/static/booking.css"])
+def test_a_gzipped_static_file_is_still_revalidated_with_a_304(citizen, path):
+    c = citizen.app.test_client()
+    first = c.get(path, headers=GZIP)
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"')  # weak: the same file, other bytes
+    again = c.get(path, headers={**GZIP, "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    # A changed file (another ETag) is sent again in full.
+    assert c.get(path, headers={**GZIP, "If-None-Match": 'W/"old"'}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/booking/services", "/api/v1/health", "/api/v1/openapi.json"])
+def test_api_json_is_not_compressed(citizen, path):
+    r = citizen.app.test_client().get(path, headers=GZIP)
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    assert "Content-Encoding" not in r.headers
+
+
+def test_small_answers_and_errors_are_sent_as_they_are(citizen):
+    c = citizen.app.test_client()
+    missing = c.get("/b/ZZZZZZZZ", headers=GZIP)
+    assert missing.status_code == 404 and "Content-Encoding" not in missing.headers
+    icon = c.get("/favicon.ico", headers=GZIP)  # already compressed images stay as they are
+    assert icon.status_code == 200 and "Content-Encoding" not in icon.headers
+
+
+SCRIPT = re.compile(r'<script src="([^"]+)"')
+
+
+@pytest.mark.parametrize("name, path, live", [
+    ("booking", lambda a: "/booking", False),
+    ("card", lambda a: f"/b/{a.booking}", False),
+    ("card-missing", lambda a: "/b/ZZZZZZZZ", False),
+    ("tracking", lambda a: f"/t/{a.ticket}", True),
+], ids=["booking", "card", "card-missing", "tracking"])
+def test_only_pages_with_a_live_connection_load_the_socket_io_client(citizen, name, path, live):
+    html = citizen.app.test_client().get(path(citizen)).data.decode()
+    scripts = SCRIPT.findall(html)
+    assert "/static/giliran.js" in scripts
+    assert any("socket.io" in s for s in scripts) == live, scripts
+
+
+@pytest.mark.server
+def test_a_real_server_sends_the_socket_io_client_gzipped(server):
+    """Through gunicorn's gevent worker, as a phone gets it: 3x fewer bytes, the same file."""
+    url = server.url + "/static/vendor/socket.io-4.8.4.min.js"
+    packed = requests.get(url, headers={"Accept-Encoding": "gzip"}, stream=True, timeout=10)
+    wire = packed.raw.read(decode_content=False)
+    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert len(wire) == int(packed.headers["Content-Length"]) < len(plain.content) / 2
+    assert gzip.decompress(wire) == plain.content
