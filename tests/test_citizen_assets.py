@@ -1,7 +1,8 @@
-"""The citizens' pages on mobile data (web/compress.py, docs/performance.md "Lighthouse"):
-pages and their static files gzipped when the browser accepts it, the same bytes once
-unpacked, still revalidated with a 304; the API's JSON left alone; the booking pages
-without the Socket.IO client they do not use."""
+"""The citizens' pages on mobile data (docs/performance.md "Lighthouse"): pages and their
+static files gzipped when the browser accepts it (web/compress.py), the same bytes once
+unpacked, still revalidated with a 304; the API's JSON left alone; static files linked with
+their version and cached a year (web/static_cache.py); the booking pages without the
+Socket.IO client they do not use."""
 
 import gzip
 import re
@@ -9,6 +10,8 @@ from datetime import timedelta
 
 import pytest
 import requests
+
+from web.static_cache import version
 
 from tests.conftest import MORNING, login
 
@@ -98,7 +101,7 @@ SCRIPT = re.compile(r'<script src="([^"]+)"')
 ], ids=["booking", "card", "card-missing", "tracking"])
 def test_only_pages_with_a_live_connection_load_the_socket_io_client(citizen, name, path, live):
     html = citizen.app.test_client().get(path(citizen)).data.decode()
-    scripts = SCRIPT.findall(html)
+    scripts = [s.split("?")[0] for s in SCRIPT.findall(html)]
     assert "/static/giliran.js" in scripts
     assert any("socket.io" in s for s in scripts) == live, scripts
 
@@ -113,3 +116,37 @@ def test_a_real_server_sends_the_socket_io_client_gzipped(server):
     assert packed.headers["Content-Encoding"] == "gzip"
     assert len(wire) == int(packed.headers["Content-Length"]) < len(plain.content) / 2
     assert gzip.decompress(wire) == plain.content
+
+
+PAGES = [("booking", lambda a: "/booking"), ("card", lambda a: f"/b/{a.booking}"),
+         ("tracking", lambda a: f"/t/{a.ticket}")]
+LINKED = re.compile(r'(?:src|href)="(/[^"]*static/[^"]+)"')
+
+
+@pytest.mark.parametrize("name, path", PAGES, ids=[p[0] for p in PAGES])
+def test_a_page_links_its_files_by_version_and_the_browser_keeps_them_a_year(citizen, name, path):
+    c = citizen.app.test_client()
+    linked = LINKED.findall(c.get(path(citizen)).data.decode())
+    assert len(linked) >= 3, linked  # the shared CSS and JS, the page's own
+    for url in linked:
+        assert re.search(r"\?v=[0-9a-f]{8}$", url), url
+        r = c.get(url, headers=GZIP)
+        assert r.status_code == 200, url
+        cache = r.headers["Cache-Control"]
+        assert "max-age=31536000" in cache and "immutable" in cache and "no-cache" not in cache, (url, cache)
+
+
+@pytest.mark.parametrize("url", ["/static/giliran.js", "/static/giliran.js?v=00000000",
+                                 "/booking/static/booking.css?v=old"])
+def test_a_file_asked_without_its_current_version_is_asked_again_each_time(citizen, url):
+    r = citizen.app.test_client().get(url)
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-cache"
+
+
+def test_a_changed_file_gets_a_new_version(tmp_path):
+    f = tmp_path / "page.js"
+    f.write_text("var a = 1;")
+    first = version(str(tmp_path), "page.js")
+    f.write_text("var a = 12;")
+    assert version(str(tmp_path), "page.js") != first
+    assert version(str(tmp_path), "missing.js") is None
