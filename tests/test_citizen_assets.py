@@ -6,7 +6,7 @@ Socket.IO client they do not use."""
 
 import gzip
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -126,7 +126,7 @@ LINKED = re.compile(r'(?:src|href)="(/[^"]*static/[^"]+)"')
 @pytest.mark.parametrize("name, path", PAGES, ids=[p[0] for p in PAGES])
 def test_a_page_links_its_files_by_version_and_the_browser_keeps_them_a_year(citizen, name, path):
     c = citizen.app.test_client()
-    linked = LINKED.findall(c.get(path(citizen)).data.decode())
+    linked = [u for u in LINKED.findall(c.get(path(citizen)).data.decode()) if "/fonts/" not in u]
     assert len(linked) >= 3, linked  # the shared CSS and JS, the page's own
     for url in linked:
         assert re.search(r"\?v=[0-9a-f]{8}$", url), url
@@ -150,3 +150,92 @@ def test_a_changed_file_gets_a_new_version(tmp_path):
     f.write_text("var a = 12;")
     assert version(str(tmp_path), "page.js") != first
     assert version(str(tmp_path), "missing.js") is None
+
+
+FONTS = ["/static/fonts/atkinson-hyperlegible-latin-400-normal.woff2",
+         "/static/fonts/atkinson-hyperlegible-latin-700-normal.woff2"]
+
+
+@pytest.mark.parametrize("name, path", PAGES, ids=[p[0] for p in PAGES])
+def test_a_page_asks_for_its_fonts_with_its_css_and_the_browser_keeps_them_a_week(citizen, name, path):
+    c = citizen.app.test_client()
+    html = c.get(path(citizen)).data.decode()
+    preloaded = re.findall(r'<link rel="preload" href="([^"]+)" as="font" type="font/woff2" crossorigin>', html)
+    # The very URLs giliran.css names (no ?v=), or the browser would download them twice.
+    assert preloaded == FONTS
+    css = c.get("/static/giliran.css").data.decode()
+    assert [f"/static/{u}" for u in re.findall(r'url\("([^"]+\.woff2)"\)', css)] == FONTS
+    for url in FONTS:
+        r = c.get(url)
+        assert r.status_code == 200 and r.mimetype == "font/woff2"
+        assert "max-age=604800" in r.headers["Cache-Control"] and "no-cache" not in r.headers["Cache-Control"]
+
+
+# -- in a real browser, on the public instance -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def public_pages(tmp_path_factory):
+    """The building's instance (demo MPP) and the public one on one file; a booking and a
+    ticket, so that the three citizens' pages exist. Yields (public server, three paths)."""
+    import json as _json
+
+    from conftest import Server
+
+    tmp = tmp_path_factory.mktemp("citizen-assets")
+    building = Server(tmp / "mpp.db", env={"MPP_DEMO": "1"}).start(timeout=60)
+    public = Server(tmp / "mpp.db", env={"MPP_SURFACE": "public"}).start(timeout=60)
+    try:
+        tokens = _json.loads((tmp / "demo-devices.json").read_text())
+        admin = building.session("admin")
+        services = {s["prefix"]: s for s in admin.get(building.url + "/api/v1/services").json()}
+        sid = services["A"]["id"]
+        r = admin.put(f"{building.url}/api/v1/services/{sid}/booking", json={"enabled": True, "days_ahead": 7})
+        assert r.status_code == 200, r.text
+        today = requests.get(public.url + "/api/v1/health", timeout=10).json()["service_day"]
+        day = (datetime.fromisoformat(today) + timedelta(days=1)).date().isoformat()
+        slot = next(s for s in requests.get(f"{public.url}/api/v1/services/{sid}/slots", params={"date": day},
+                                            timeout=10).json() if s["open"] and s["left"] > 0)
+        r = requests.post(public.url + "/api/v1/bookings", timeout=10, json={
+            "service_id": sid, "start": slot["start"], "name": "Siti Aminah", "phone": "081234567890"})
+        assert r.status_code == 201, r.text
+        booking = r.json()["code"]
+        r = requests.post(building.url + "/api/v1/tickets", json={"service_id": services["B"]["id"]},
+                          headers={"Authorization": f"Bearer {tokens['kiosk']}"}, timeout=10)
+        assert r.status_code == 201, r.text
+        yield public, {"booking": "/booking", "card": f"/b/{booking}", "tracking": f"/t/{r.json()['code']}"}
+    finally:
+        public.stop()
+        building.stop()
+
+
+@pytest.mark.server
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["booking", "card", "tracking"])
+def test_a_phone_loads_each_file_once_with_no_error_or_warning(public_pages, page_at, name):
+    """What Lighthouse's best practices look at, checked for good: no failed request, no console
+    error or warning (a preload the page did not use is one), each font fetched once, and
+    gzipped files unpacked by a real browser."""
+    from conftest import screenshot
+
+    public, paths = public_pages
+    page = page_at("phone", bypass_csp=False)
+    requested, failed, console = [], [], []
+    page.on("request", lambda r: requested.append(r.url))
+    page.on("response", lambda r: failed.append((r.status, r.url)) if r.status >= 400 else None)
+    page.on("requestfailed", lambda r: failed.append((r.failure, r.url)))
+    page.on("console", lambda m: console.append((m.type, m.text)) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: console.append(("pageerror", str(e))))
+    page.goto(public.url + paths[name])
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(3500)  # Chromium warns of an unused preload ~3 s after the load
+    assert not failed, failed
+    assert not console, console
+    fonts = [u.split(public.url)[-1] for u in requested if u.endswith(".woff2")]
+    assert sorted(fonts) == FONTS, fonts
+    assert page.evaluate("document.fonts.check('700 16px \"Atkinson Hyperlegible\"')"
+                         " && document.fonts.check('400 16px \"Atkinson Hyperlegible\"')")
+    scripts = page.evaluate("[...document.scripts].map(s => s.src).filter(Boolean)")
+    assert any("/static/giliran.js?v=" in s for s in scripts)
+    assert page.evaluate("typeof window.Giliran") == "object"  # the gzipped script ran
+    screenshot(page, f"citizen-{name}")

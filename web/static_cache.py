@@ -7,7 +7,9 @@ is the file's current version may be kept a year without asking again
 tracking page on mobile data loads it from its cache instead of revalidating each
 file. A changed file gets a new version, so a new URL; a URL without `v`, or with an
 old one, is answered as before (`no-cache`: asked again each time, 304 when
-unchanged).
+unchanged). The fonts are named in the CSS by a plain relative URL, so they carry no
+version: they are kept a week (they never change in practice; a changed one would be
+seen within a week).
 """
 
 import os
@@ -16,6 +18,7 @@ import zlib
 from flask import request
 
 YEAR = 365 * 24 * 3600
+WEEK = 7 * 24 * 3600
 
 
 def _folder(app, endpoint):
@@ -50,12 +53,16 @@ def init_app(app):
 
     @app.after_request
     def cache_versioned(response):
-        if (_is_static(request.endpoint) and response.status_code in (200, 304)
-                and request.args.get("v")
-                and request.args["v"] == version(_folder(app, request.endpoint),
-                                                 (request.view_args or {}).get("filename"))):
+        if not _is_static(request.endpoint) or response.status_code not in (200, 304):
+            return response
+        filename = (request.view_args or {}).get("filename") or ""
+        if request.args.get("v") and request.args["v"] == version(_folder(app, request.endpoint), filename):
             response.cache_control.no_cache = None
             response.cache_control.public = True
             response.cache_control.max_age = YEAR
             response.cache_control.immutable = True
+        elif request.endpoint == "static" and filename.startswith("fonts/") and filename.endswith(".woff2"):
+            response.cache_control.no_cache = None
+            response.cache_control.public = True
+            response.cache_control.max_age = WEEK
         return response
