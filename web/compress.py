@@ -8,6 +8,11 @@ worth more than their bytes. A static file is compressed once per version (its
 ETag) and kept in memory; a page is compressed per answer (~0.1 ms for 10 KB).
 The compressed answer's ETag is made weak (the same representation, other bytes:
 what nginx does), so a browser's If-None-Match still gets its 304.
+
+Compression over TLS leaks a body's size (BREACH): that matters for a secret in a
+body that also reflects what an attacker sends. These pages carry no CSRF token
+(CSRF is checked by Origin), no session secret, and the only code on a page is the
+one in its own URL, which an attacker would need to know already.
 """
 
 import gzip
