@@ -19,6 +19,8 @@ import gzip
 
 from flask import request
 
+from web.static_cache import is_static
+
 TYPES = frozenset({"text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml"})
 MIN_SIZE = 1024
 LEVEL = 6
@@ -43,10 +45,10 @@ def compress(response):
     response.vary.add("Accept-Encoding")
     if not _accepts_gzip():
         return response
-    static = bool(request.endpoint) and (request.endpoint == "static" or request.endpoint.endswith(".static"))
+    static = is_static(request.endpoint)
     if response.is_streamed and not static:
         return response  # a generator: leave it streaming
-    etag, weak = response.get_etag()
+    etag, _ = response.get_etag()
     key = (request.path, etag) if static and etag else None
     body = _static.get(key) if key else None
     if body is None:

@@ -37,7 +37,8 @@ def version(folder, filename):
     return f"{zlib.crc32(f'{st.st_mtime_ns}-{st.st_size}'.encode()):08x}"
 
 
-def _is_static(endpoint):
+def is_static(endpoint):
+    """Whether `endpoint` serves the app's or a blueprint's static files."""
     return bool(endpoint) and (endpoint == "static" or endpoint.endswith(".static"))
 
 
@@ -46,14 +47,14 @@ def init_app(app):
 
     @app.url_defaults
     def add_version(endpoint, values):
-        if _is_static(endpoint) and "v" not in values and "filename" in values:
+        if is_static(endpoint) and "v" not in values and "filename" in values:
             v = version(_folder(app, endpoint), values["filename"])
             if v:
                 values["v"] = v
 
     @app.after_request
     def cache_versioned(response):
-        if not _is_static(request.endpoint) or response.status_code not in (200, 304):
+        if not is_static(request.endpoint) or response.status_code not in (200, 304):
             return response
         filename = (request.view_args or {}).get("filename") or ""
         if request.args.get("v") and request.args["v"] == version(_folder(app, request.endpoint), filename):
