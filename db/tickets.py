@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from db import bookings, catalog, webhooks
 from db.connection import write
-from db.errors import Conflict, Invalid, NotFound
+from db.errors import Conflict, Invalid, found
 
 PRIORITY_KINDS = ("lansia", "disabilitas", "ibu_hamil", "balita", "lainnya")
 STATUSES = ("waiting", "called", "serving", "done", "no_show", "cancelled", "expired")
@@ -34,6 +34,9 @@ class Change:
     # (event name, booking with name and full phone) for the messages to the citizen:
     # booking.created, booking.cancelled, booking.checked_in, booking.missed.
     booking_events: list = field(default_factory=list)
+    # service_id -> agency_id of services the change already read, so that publishing
+    # its events (rooms per agency) need not read them again.
+    agencies: dict = field(default_factory=dict)
 
 
 # Reading the queue lives in db/queue.py; these names are part of this module's API too.
@@ -214,6 +217,7 @@ def insert_ticket(conn, clock, service, day, seq, now, *, priority_kind=None, de
         ).fetchone()[0]
     change.ticket = ticket_dict(conn, clock, row, service=service)
     change.queues = {service_id: waiting_count(conn, service_id)}
+    change.agencies = {service_id: service["agency_id"]}
     phone = contact_phone(conn, row)
     _notify(conn, "ticket.issued", change.ticket, now, **({"phone": phone} if phone else {}))
     return change
@@ -243,10 +247,7 @@ def _event(conn, ticket_id, ts, event, service_id, counter_id, user_id=None, dev
 
 
 def _counter_row(conn, counter_id):
-    row = conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone()
-    if row is None:
-        raise NotFound("counter_not_found", "No counter with that id.")
-    return row
+    return found(conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone(), "counter")
 
 
 def _require_open(counter):
@@ -631,9 +632,7 @@ def pause_counter(conn, clock, counter_id, reason, *, user_id=None):
 
 
 def _cancel(conn, clock, ticket_id, user_id, device_id):
-    row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-    if row is None:
-        raise NotFound("ticket_not_found", "No ticket with that id.")
+    row = found(conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone(), "ticket")
     if row["status"] in ("called", "serving"):
         raise Conflict("ticket_called", f"Ticket {row['number']} has been called already; "
                                         "only a waiting ticket can be cancelled.")

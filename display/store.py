@@ -10,6 +10,7 @@ import secrets
 import time
 from pathlib import Path
 
+import settings
 from db.catalog import audit
 from db.clock import utc_iso
 from db.accounts import _set_setting, get_setting
@@ -20,7 +21,7 @@ from display import voice
 DEFAULT_PACK = "default"
 PACK_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 SETTINGS = {
-    "mpp_name": "Mal Pelayanan Publik",
+    "mpp_name": settings.MPP_NAME,
     "running_text": "",
     "voice_pack": DEFAULT_PACK,
     "announce_mode": "digits",

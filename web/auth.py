@@ -11,11 +11,12 @@ from functools import wraps
 
 from apiflask import APIBlueprint
 from flask import current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 from db import accounts, sessions
 from db.errors import DomainError, Invalid
 from web.database import clock, get_db
-from web.limits import client_address, count, over, retry_after
+from web.limits import TooMany, client_address, count, over, retry_after
 from web.passwords import Checker, LoginBusy
 from web.schemas import LoginIn, UserEnvelope
 
@@ -36,14 +37,9 @@ class Forbidden(DomainError):
     message = "You are not allowed to do this."
 
 
-class TooManyAttempts(DomainError):
-    status = 429
+class TooManyAttempts(TooMany):
     code = "too_many_attempts"
     message = "Too many failed logins; wait a few minutes and try again."
-
-    def __init__(self, retry_after_s):
-        super().__init__()
-        self.retry_after_s = retry_after_s
 
 
 @dataclass
@@ -71,6 +67,16 @@ class Actor:
         return self.id if self.kind == "device" else None
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, which builds nothing for a request without the
+    cookie (every device's request: kiosks, displays); Flask made its signer first."""
+
+    def open_session(self, app, request):
+        if not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def _bearer_token():
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -95,6 +101,7 @@ def actor_from(conn, token=None, session_token=None, ts=None):
         device = accounts.device_by_token(conn, token)
         if device is None:
             return None
+        accounts.touch_device(conn, device, ts if ts is not None else clock().ts())
         return Actor("device", device["id"], device["kind"], None, device["name"], device)
     if session_token is not None:
         live = sessions.live_session(conn, session_token, ts if ts is not None else clock().ts(),
@@ -155,7 +162,6 @@ def requires(*who):
                 raise Forbidden()
             return view(*args, **kwargs)
 
-        wrapper.giliran_who = who
         return wrapper
 
     return decorator
