@@ -17,10 +17,7 @@ another by a kiosk (inside the window), with p50/p99 of the answer.
 """
 
 import argparse
-import json
-import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,12 +32,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+import loadgen  # noqa: E402
 from conftest import Server  # noqa: E402
+from loadgen import pct  # noqa: E402
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=JAKARTA)
 
-LUA = """
+LUA = loadgen.REPORT_LUA.replace("%", "%%") + """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local services = {%(service_ids)s}
@@ -56,13 +55,6 @@ request = function()
   local body = string.format('{"service_id": %%d, "start": "%%s", "name": "Warga", "phone": "0812%%02d%%06d"}',
     services[(n %% #services) + 1], starts[(math.floor(n / #services) %% #starts) + 1], tid, n)
   return wrk.format(nil, nil, nil, body)
-end
-done = function(summary, latency, requests)
-  io.write(string.format("JSON {\\"requests\\": %%d, \\"errors\\": %%d, \\"non2xx\\": %%d, " ..
-    "\\"p50\\": %%d, \\"p99\\": %%d, \\"max\\": %%d, \\"seconds\\": %%f}\\n",
-    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write +
-    summary.errors.timeout, summary.errors.status, latency:percentile(50), latency:percentile(99),
-    latency.max, summary.duration / 1e6))
 end
 """
 
@@ -97,11 +89,6 @@ def slot_starts():
     return starts
 
 
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(p / 100 * len(values)))]
-
-
 def kiosk_loop(url, token, service_id, stop, latencies):
     s = requests.Session()
     s.headers["Authorization"] = f"Bearer {token}"
@@ -125,24 +112,17 @@ def flood(clients, seconds, services):
         stop = threading.Event()
         kiosk = threading.Thread(target=kiosk_loop, args=(srv.url + "/api/v1", token, ids[0], stop, kiosk_ms))
         kiosk.start()
-        out = subprocess.run(
-            ["wrk", f"-t{min(2, clients)}", f"-c{clients}", f"-d{seconds}s", "--timeout", "5s",
-             "-s", str(script), srv.url + "/api/v1/bookings"],
-            capture_output=True, text=True, timeout=seconds + 60).stdout
+        r = loadgen.run(srv.url + "/api/v1/bookings", script, clients, seconds)
         stop.set()
         kiosk.join(20)
-        r = json.loads(next(line for line in out.splitlines() if line.startswith("JSON "))[5:])
     finally:
         srv.stop()
-    ok = r["requests"] - r["non2xx"]
-    conn = sqlite3.connect(workdir / "mpp.db")
-    count, double = conn.execute(
-        "SELECT count(*), count(*) - count(DISTINCT service_id || ':' || slot_start_ts || ':' || seat) "
-        "FROM bookings").fetchone()
+    ok = loadgen.answered(r)
+    count, double = loadgen.query(
+        workdir, "SELECT count(*), count(*) - count(DISTINCT service_id || ':' || slot_start_ts || ':' || seat) "
+                 "FROM bookings")
     check = f"{count} bookings ({count - ok:+d} vs 2xx seen), {double} seats held twice"
-    print(f"{clients:>7} {ok / r['seconds']:>10.0f} {r['p50'] / 1000:>7.1f} {r['p99'] / 1000:>7.1f} "
-          f"{r['max'] / 1000:>7.1f} {r['errors'] + r['non2xx']:>6} "
-          f"{pct(kiosk_ms, 50):>9.1f} {pct(kiosk_ms, 99):>9.1f}  {check}")
+    print(f"{loadgen.row(clients, r)} {pct(kiosk_ms, 50):>9.1f} {pct(kiosk_ms, 99):>9.1f}  {check}")
 
 
 def check_ins(n):

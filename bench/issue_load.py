@@ -9,10 +9,7 @@ the database that every 2xx became exactly one ticket with no repeated number.
 """
 
 import argparse
-import json
 import os
-import sqlite3
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,9 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+import loadgen  # noqa: E402
 from conftest import Server  # noqa: E402
 
-LUA = """
+LUA = loadgen.REPORT_LUA.replace("%", "%%") + """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %(token)s"
@@ -34,13 +32,6 @@ request = function()
   n = n + 1
   local body = '{"service_id": ' .. services[(n %% #services) + 1] .. '}'
   return wrk.format(nil, nil, nil, body)
-end
-done = function(summary, latency, requests)
-  io.write(string.format("JSON {\\"requests\\": %%d, \\"errors\\": %%d, \\"non2xx\\": %%d, " ..
-    "\\"p50\\": %%d, \\"p99\\": %%d, \\"max\\": %%d, \\"seconds\\": %%f}\\n",
-    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write +
-    summary.errors.timeout, summary.errors.status, latency:percentile(50), latency:percentile(99),
-    latency.max, summary.duration / 1e6))
 end
 """
 
@@ -76,14 +67,8 @@ def prepare(srv, services):
 
 
 def run_wrk(srv, script, clients, seconds):
-    threads = min(2, clients)
-    out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--timeout", "5s", "-s", script,
-         srv.url + "/api/v1/tickets"],
-        capture_output=True, text=True, timeout=seconds + 60,
-    ).stdout
-    line = next(l for l in out.splitlines() if l.startswith("JSON "))
-    return json.loads(line[5:])
+    """wrk against the server's `POST /api/v1/tickets` (bench/ceiling.py drives the same)."""
+    return loadgen.run(srv.url + "/api/v1/tickets", script, clients, seconds)
 
 
 def main():
@@ -113,17 +98,14 @@ def main():
             r = run_wrk(srv, script, clients, args.seconds)
         finally:
             srv.stop()
-        ok = r["requests"] - r["non2xx"]
-        conn = sqlite3.connect(workdir / "mpp.db")
-        count, repeats = conn.execute(
-            "SELECT count(*), count(*) - count(DISTINCT origin_service_id || ':' || seq) "
-            "FROM tickets").fetchone()
-        gaps = conn.execute(
-            "SELECT count(*) FROM (SELECT origin_service_id, max(seq) m, count(*) c FROM tickets "
-            "GROUP BY origin_service_id) WHERE m != c").fetchone()[0]
+        ok = loadgen.answered(r)
+        count, repeats = loadgen.query(
+            workdir, "SELECT count(*), count(*) - count(DISTINCT origin_service_id || ':' || seq) FROM tickets")
+        (gaps,) = loadgen.query(
+            workdir, "SELECT count(*) FROM (SELECT origin_service_id, max(seq) m, count(*) c FROM tickets "
+                     "GROUP BY origin_service_id) WHERE m != c")
         check = f"{count} tickets ({count - ok:+d} vs 2xx seen), {repeats} repeats, {gaps} gaps"
-        print(f"{clients:>7} {ok / r['seconds']:>10.0f} {r['p50'] / 1000:>7.1f} "
-              f"{r['p99'] / 1000:>7.1f} {r['max'] / 1000:>7.1f} {r['errors'] + r['non2xx']:>6}  {check}")
+        print(f"{loadgen.row(clients, r)}  {check}")
 
 
 if __name__ == "__main__":

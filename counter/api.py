@@ -222,6 +222,20 @@ def transfer(counter_id, body):
     return _run(tickets.transfer, counter_id, body["service_id"], body["position"])
 
 
+@bp.post("/counters/<id:counter_id>/cancel")
+@requires("staff")
+@bp.input(CallIn, arg_name="body")
+@bp.output(TicketOut)
+@bp.doc(summary="Take a waiting ticket of the counter's agency out of the line (cancelled)",
+        description="For a citizen who has left or asked at the counter to give up their turn; "
+                    "the audit log records the officer. " + IDEMPOTENT,
+        responses={**STAFF_ERRORS, 400: "Bad Idempotency-Key",
+                   409: "ticket_called (called already), ticket_closed (over) or wrong_agency"})
+@idempotent(_caller)
+def cancel_ticket(counter_id, body):
+    return _run(tickets.cancel_at_counter, counter_id, body["ticket_id"])
+
+
 # -- what the console reads besides -------------------------------------------
 
 

@@ -100,6 +100,12 @@ CONSOLE_MESSAGES = {
     "err_service_inactive": _l("That service is not active."),
     "err_wrong_agency": _l("That ticket belongs to another agency."),
     "err_ticket_not_found": _l("That ticket no longer exists."),
+    "err_ticket_called": _l("That ticket has been called already."),
+    "err_ticket_closed": _l("That ticket is no longer waiting."),
+    "w_cancel": _l("Cancel ticket"),
+    "w_cancel_label": _l("Cancel {number}: take it out of the line"),
+    "cancel_title": _l("Cancel ticket {number}?"),
+    "msg_cancelled": _l("{number} cancelled: taken out of the line."),
 }
 
 # Sent as the pause reason in Indonesian whatever the console's language:

@@ -644,6 +644,9 @@ def _cancel(conn, clock, ticket_id, user_id, device_id):
                        "RETURNING *", (now, ticket_id)).fetchone()
     _event(conn, ticket_id, now, "cancelled", row["service_id"], None, user_id, device_id,
            {"by": "staff" if user_id else "citizen"})
+    if user_id:  # staff took it out of the line: the audit log says who (a citizen is no one)
+        catalog.audit(conn, "ticket.cancel", f"ticket:{ticket_id}", {"number": row["number"]},
+                      user_id=user_id, ts=now)
     return Change(ticket=ticket_dict(conn, clock, row),
                   queues={row["service_id"]: waiting_count(conn, row["service_id"])})
 
@@ -651,3 +654,16 @@ def _cancel(conn, clock, ticket_id, user_id, device_id):
 def cancel(conn, clock, ticket_id, *, user_id=None, device_id=None):
     """Withdraw a waiting ticket (the citizen gave up, or staff took it out of the line)."""
     return write(conn, _cancel, clock, ticket_id, user_id, device_id)
+
+
+def _cancel_at_counter(conn, clock, counter_id, ticket_id, user_id):
+    counter = _counter_row(conn, counter_id)
+    row = _row(conn, ticket_id)
+    if catalog.get_service(conn, row["service_id"])["agency_id"] != counter["agency_id"]:
+        raise Conflict("wrong_agency", f"Ticket {row['number']} belongs to another agency.")
+    return _cancel(conn, clock, ticket_id, user_id, None)
+
+
+def cancel_at_counter(conn, clock, counter_id, ticket_id, *, user_id=None):
+    """An officer takes a waiting ticket of the counter's agency out of the line (audited)."""
+    return write(conn, _cancel_at_counter, clock, counter_id, ticket_id, user_id)

@@ -114,6 +114,15 @@ TRACK_MESSAGES = {
     "others_1": _l("1 person from another service is served at the same counters first."),
     "others_n": _l("{n} people from other services are served at the same counters first."),
     "counter_busy_now": _l("The counters are still serving other citizens."),
+    "cancel": _l("Cancel my queue number"),
+    "cancel_q": _l("Cancel your queue number? It will not be called, and it cannot be used again."),
+    "cancel_yes": _l("Yes, cancel it"),
+    "cancel_no": _l("No, keep my place"),
+    "cancelling": _l("Cancelling…"),
+    "cancelled_help": _l("Your queue number is cancelled. If you need the service after all, "
+                         "take a new number at the kiosk."),
+    "err_ticket_called": _l("Your number has just been called: please go to the counter."),
+    "err_ticket_closed": _l("This queue number is no longer waiting."),
 }
 
 

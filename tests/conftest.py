@@ -1,5 +1,6 @@
 """Fixtures every test takes by name: a clock, a real database file, the app, a live server."""
 
+import json
 import os
 import signal
 import socket
@@ -199,6 +200,12 @@ class Server:
                 self.proc.wait(5)
         return self.proc.returncode if self.proc else None
 
+    def device(self, token):
+        """A requests session that carries a device's token (a kiosk, a display ...)."""
+        s = requests.Session()
+        s.headers["Authorization"] = f"Bearer {token}"
+        return s
+
     def session(self, username="admin"):
         """A logged-in requests session that sends its Origin, as the pages' fetches do."""
         s = requests.Session()
@@ -288,13 +295,36 @@ def page_at(browser):
         ctx.close()
 
 
+def demo_mpp(folder, env=None, timeout=20):
+    """A started real gunicorn with the demo MPP in `folder` (stop it when done): `.tokens`,
+    the demo devices' tokens; `.admin`, an admin's session; `.kiosk`, the demo kiosk's;
+    `.services`, the services by prefix."""
+    srv = Server(folder / "mpp.db", env={"MPP_DEMO": "1", **(env or {})}).start(timeout=timeout)
+    srv.tokens = json.loads((folder / "demo-devices.json").read_text())
+    srv.admin = srv.session("admin")
+    srv.kiosk = srv.device(srv.tokens["kiosk"])
+    srv.services = {s["prefix"]: s for s in srv.admin.get(srv.url + "/api/v1/services").json()}
+    return srv
+
+
+def shared_demo_mpp(name, env=None, prepare=None):
+    """A module-scoped fixture: one demo MPP (demo_mpp) for a test file's tests, each of which
+    uses its own services; `prepare(srv)` runs once after the start. In the file:
+    `mpp = shared_demo_mpp("console")`."""
+    @pytest.fixture(scope="module")
+    def fixture(tmp_path_factory):
+        srv = demo_mpp(tmp_path_factory.mktemp(name), env)
+        if prepare:
+            prepare(srv)
+        yield srv
+        srv.stop()
+    return fixture
+
+
 @pytest.fixture
 def demo_server(tmp_path):
-    """A real gunicorn with the demo MPP; `.tokens` holds the demo kiosk and display tokens."""
-    import json
-
-    srv = Server(tmp_path / "mpp.db", env={"MPP_DEMO": "1"}).start()
-    srv.tokens = json.loads((tmp_path / "demo-devices.json").read_text())
+    """A real gunicorn with the demo MPP for one test (see demo_mpp)."""
+    srv = demo_mpp(tmp_path)
     yield srv
     srv.stop()
 

@@ -40,17 +40,22 @@ def _wait_port(port, proc, log, timeout=10):
     raise RuntimeError(f"port {port} never opened: {Path(log).read_text()[-2000:]}")
 
 
+def end(proc, sig):
+    """Ask a process we started to stop with `sig`; kill it after 10 s."""
+    if proc and proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
 class Process:
     proc = None
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        end(self.proc, signal.SIGTERM)
 
 
 class RedisServer(Process):
@@ -120,11 +125,4 @@ http {{
         return self
 
     def stop(self):
-        # SIGQUIT: nginx's graceful stop; its workers leave with the master.
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        end(self.proc, signal.SIGQUIT)  # nginx's graceful stop; its workers leave with the master

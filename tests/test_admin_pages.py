@@ -48,16 +48,26 @@ def watch_errors(page):
     return errors
 
 
+def admin_page(page_at, url, screen="counter"):
+    """A page logged in as admin, and the list its script errors land in."""
+    page = page_at(screen)
+    errors = watch_errors(page)
+    log_in(page, url)
+    return page, errors
+
+
+def save(form, **fields):
+    """Type into the form's fields (#f-<name>, in the order given), then Simpan."""
+    for name, value in fields.items():
+        form.locator(f"#f-{name}").fill(value)
+    form.get_by_role("button", name="Simpan").click()
+
+
 def test_a_new_service_set_up_in_the_pages_appears_live_on_the_kiosk(demo_server, page_at):
     url = demo_server.url
-    admin = page_at("counter")
-    errors = watch_errors(admin)
-    log_in(admin, url)
+    admin, errors = admin_page(page_at, url)
 
-    form = new_item(admin, url, "agencies", "+ Instansi baru")
-    form.locator("#f-code").fill("KEMENAG")
-    form.locator("#f-name").fill("Kementerian Agama")
-    form.get_by_role("button", name="Simpan").click()
+    save(new_item(admin, url, "agencies", "+ Instansi baru"), code="KEMENAG", name="Kementerian Agama")
     expect(admin.locator(".a-table")).to_contain_text("Kementerian Agama")
 
     kiosk = page_at("kiosk", has_touch=True)
@@ -68,11 +78,8 @@ def test_a_new_service_set_up_in_the_pages_appears_live_on_the_kiosk(demo_server
 
     form = new_item(admin, url, "services", "+ Layanan baru")
     form.locator("#f-agency_id").select_option(label="KEMENAG — Kementerian Agama")
-    form.locator("#f-prefix").fill("t")
-    form.locator("#f-name").fill("Legalisir Buku Nikah")
-    form.locator("#f-requirements").fill("Buku nikah asli, KTP-el")
-    form.locator("#f-daily_quota").fill("0")
-    form.get_by_role("button", name="Simpan").click()
+    save(form, prefix="t", name="Legalisir Buku Nikah", requirements="Buku nikah asli, KTP-el",
+         daily_quota="0")
     expect(form.locator("#e-daily_quota")).not_to_be_empty()  # a quota of 0 is refused, in Indonesian
     form.locator("#f-daily_quota").fill("40")
     form.locator("#f-weekly").check()
@@ -144,9 +151,7 @@ def test_the_live_board_turns_red_past_target(demo_server, page_at):
     services = {x["prefix"]: x for x in s.get(url + "/api/v1/services", headers=kiosk).json()}
     a = services["A"]
 
-    page = page_at("tv")
-    errors = watch_errors(page)
-    log_in(page, url)
+    page, errors = admin_page(page_at, url, "tv")
     row = page.locator(f"#board-queues tr[data-service='{a['id']}']")
     expect(row).not_to_have_class("a-queue late")
 
@@ -193,13 +198,10 @@ def test_the_live_board_turns_red_past_target(demo_server, page_at):
 
 def test_devices_show_their_pairing_link_once_and_can_be_revoked(demo_server, page_at):
     url = demo_server.url
-    page = page_at("counter")
-    errors = watch_errors(page)
-    log_in(page, url)
+    page, errors = admin_page(page_at, url)
     form = new_item(page, url, "devices", "+ Perangkat baru")
     form.locator("#f-kind").select_option("display")
-    form.locator("#f-name").fill("TV Lantai 2")
-    form.get_by_role("button", name="Simpan").click()
+    save(form, name="TV Lantai 2")
     link = page.locator("#pair-link")
     expect(link).to_be_visible()
     value = link.input_value()

@@ -63,6 +63,7 @@ ENDPOINTS = [
     ("finish", "POST", lambda a: f"/api/v1/counters/{a.c2}/finish", None, OWN_STAFF, 200),
     ("no-show", "POST", lambda a: f"/api/v1/counters/{a.c2}/no-show", None, OWN_STAFF, 200),
     ("transfer", "POST", lambda a: f"/api/v1/counters/{a.c2}/transfer", lambda a: {"service_id": a.kk, "position": "first"}, OWN_STAFF, 200),
+    ("cancel a waiting ticket", "POST", lambda a: f"/api/v1/counters/{a.c1}/cancel", lambda a: {"ticket_id": a.waiting_id}, OWN_STAFF, 200),
     ("waiting list", "GET", lambda a: f"/api/v1/counters/{a.c1}/waiting", None, OWN_STAFF, 200),
     ("logout", "POST", "/api/v1/auth/logout", None, STAFF, 204),
 ]
@@ -318,5 +319,5 @@ def test_openapi_document_lists_every_endpoint(api):
                          ("/api/v1/tickets", "post"), ("/api/v1/tickets/{code}", "get"),
                          ("/api/v1/print-jobs", "get")] + [
             (f"/api/v1/counters/{{counter_id}}/{a}", "post")
-            for a in ("open", "close", "call-next", "call", "recall", "start", "finish", "no-show", "transfer")]:
+            for a in ("open", "close", "call-next", "call", "recall", "start", "finish", "no-show", "transfer", "cancel")]:
         assert method in paths[path], (path, method)

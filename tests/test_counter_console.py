@@ -1,12 +1,10 @@
 """The officer's console in Debian's Chromium against a real gunicorn with the demo MPP:
 a whole morning by keyboard alone, the guard rails, and a lost connection."""
 
-import json
-
 import pytest
 import requests
 
-from conftest import PASSWORD, Server, screenshot
+from conftest import PASSWORD, screenshot, shared_demo_mpp
 from db import accounts, tickets
 from db.clock import Clock
 from db.connection import connect
@@ -15,19 +13,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 DEMO_PASSWORD = "giliran123"
 
 
-@pytest.fixture(scope="module")
-def mpp(tmp_path_factory):
-    """One demo MPP for the module, with no-show rules short enough to test."""
-    tmp = tmp_path_factory.mktemp("console")
-    srv = Server(tmp / "mpp.db", env={"MPP_DEMO": "1"}).start()
-    srv.tokens = json.loads((tmp / "demo-devices.json").read_text())
+def short_no_show_rules(srv):
+    """No-show rules short enough to test."""
     conn = connect(srv.db_path)
     accounts.set_setting(conn, "no_show_rules", {"min_calls": 2, "min_wait_s": 2})
     conn.close()
-    srv.kiosk = requests.Session()
-    srv.kiosk.headers["Authorization"] = f"Bearer {srv.tokens['kiosk']}"
-    yield srv
-    srv.stop()
+
+
+mpp = shared_demo_mpp("console", prepare=short_no_show_rules)
 
 
 def issue(srv, service_id, n=1, priority=None):

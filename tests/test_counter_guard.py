@@ -2,12 +2,9 @@
 before it can be finished, so a double press of "finish and call next" never finishes the
 citizen it has just called; a ticket being served is finished at once, by any client."""
 
-import json
-
 import pytest
-import requests
 
-from conftest import Server, login, screenshot
+from conftest import login, screenshot, shared_demo_mpp
 from db import accounts, tickets
 from db.connection import connect
 from db.errors import Conflict
@@ -92,13 +89,7 @@ def test_api_answers_409_finish_too_soon_and_admin_sets_the_hold(api):
 # -- the console --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def mpp(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("guard")
-    srv = Server(tmp / "mpp.db", env={"MPP_DEMO": "1"}).start()
-    srv.tokens = json.loads((tmp / "demo-devices.json").read_text())
-    yield srv
-    srv.stop()
+mpp = shared_demo_mpp("guard")
 
 
 @pytest.mark.browser
@@ -106,10 +97,8 @@ def mpp(tmp_path_factory):
 def test_f6_twice_150_ms_apart_does_not_finish_the_ticket_it_called(mpp, page_at):
     from test_counter_console import log_in, serving, wait_shown
 
-    kiosk = requests.Session()
-    kiosk.headers["Authorization"] = f"Bearer {mpp.tokens['kiosk']}"
     for _ in range(3):
-        kiosk.post(mpp.url + "/api/v1/tickets", json={"service_id": 10})   # K001-K003
+        mpp.kiosk.post(mpp.url + "/api/v1/tickets", json={"service_id": 10})   # K001-K003
     page = log_in(page_at("counter"), mpp, "petugas4", 13)
     page.keyboard.press("F1")
     wait_shown(page, "K001")
@@ -143,9 +132,7 @@ def test_console_in_english_explains_a_refused_finish(mpp, page_at):
     """Another client (a keypad, a second tab) may race the console: the 409 is explained."""
     from test_counter_console import log_in
 
-    kiosk = requests.Session()
-    kiosk.headers["Authorization"] = f"Bearer {mpp.tokens['kiosk']}"
-    kiosk.post(mpp.url + "/api/v1/tickets", json={"service_id": 11})
+    mpp.kiosk.post(mpp.url + "/api/v1/tickets", json={"service_id": 11})
     page = log_in(page_at("counter"), mpp, "petugas4", 14)
     page.goto(page.url + "?lang=en")
     page.wait_for_function("window.Giliran && Giliran.online === true")

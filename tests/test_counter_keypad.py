@@ -8,7 +8,6 @@ import sys
 import time
 
 import pytest
-import requests
 
 from conftest import ROOT
 
@@ -59,20 +58,17 @@ def keypad(demo_server):
         os.close(slave)
 
 
-def _kiosk(demo_server):
-    s = requests.Session()
-    s.headers["Authorization"] = f"Bearer {demo_server.tokens['kiosk']}"
-    return s
+def _three_waiting(srv, proc):
+    """A001-A003 wait in Dukcapil's KTP line, and the bridge has opened its port."""
+    for _ in range(3):
+        srv.kiosk.post(srv.url + "/api/v1/tickets", json={"service_id": 1})
+    wait_listening(proc)
 
 
 def test_bytes_in_the_counter_calls(demo_server, keypad):
     line, officer, url, proc = keypad
-    kiosk = _kiosk(demo_server)
-    for _ in range(3):
-        kiosk.post(url + "/tickets", json={"service_id": 1})
-    # The bridge needs a moment to open the port; CR/LF and spaces are ignored.
-    wait_listening(proc)
-    line.press(b"\r\n 1")
+    _three_waiting(demo_server, proc)
+    line.press(b"\r\n 1")                # CR/LF and spaces are ignored
     assert line.answer() == "OK A001"
     assert officer.get(url + "/counters/1").json()["ticket"]["number"] == "A001"
     line.press(b"2")
@@ -96,10 +92,7 @@ def test_bytes_in_the_counter_calls(demo_server, keypad):
 
 def test_a_bouncing_button_calls_once(demo_server, keypad):
     line, officer, url, proc = keypad
-    kiosk = _kiosk(demo_server)
-    for _ in range(3):
-        kiosk.post(url + "/tickets", json={"service_id": 1})
-    wait_listening(proc)
+    _three_waiting(demo_server, proc)
     line.press(b"NNN")  # three contacts within a few milliseconds
     assert line.answer() == "OK A001"
     line.press(b"S")

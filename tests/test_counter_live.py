@@ -1,27 +1,16 @@
 """Several consoles at once against a real gunicorn: simultaneous calls never share a
 ticket, a transfer shows live on another agency's console, a pause reaches the displays."""
 
-import json
-
 import pytest
-import requests
 
-from conftest import Listener, Server
+from conftest import Listener, shared_demo_mpp
 from db.connection import connect
 from test_counter_console import chip_says, issue, log_in, wait_shown, wait_waiting
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 
-@pytest.fixture(scope="module")
-def mpp(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("live")
-    srv = Server(tmp / "mpp.db", env={"MPP_DEMO": "1"}).start()
-    srv.tokens = json.loads((tmp / "demo-devices.json").read_text())
-    srv.kiosk = requests.Session()
-    srv.kiosk.headers["Authorization"] = f"Bearer {srv.tokens['kiosk']}"
-    yield srv
-    srv.stop()
+mpp = shared_demo_mpp("live")
 
 
 def test_two_officers_pressing_call_next_together_never_share_a_ticket(mpp, page_at):

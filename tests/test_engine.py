@@ -15,6 +15,13 @@ def opened(world, counter):
     return counter
 
 
+def holding(world, counter, waiting=1):
+    """`waiting` tickets taken and the counter open, holding the first one it called."""
+    for _ in range(waiting):
+        issue(world)
+    return tickets.call_next(world.conn, world.clock, opened(world, counter)).ticket
+
+
 def test_numbers_are_prefix_and_three_digit_sequence(world):
     numbers = [issue(world)["number"] for _ in range(3)]
     assert numbers == ["A001", "A002", "A003"]
@@ -165,9 +172,7 @@ def test_pause_and_resume(world):
 
 
 def test_close_frees_counter_only_when_empty(world):
-    issue(world)
-    opened(world, world.c1)
-    tickets.call_next(world.conn, world.clock, world.c1)
+    holding(world, world.c1)
     with pytest.raises(Conflict) as e:
         tickets.close_counter(world.conn, world.clock, world.c1)
     assert e.value.code == "counter_busy"
@@ -177,10 +182,7 @@ def test_close_frees_counter_only_when_empty(world):
 
 
 def test_finish_current_and_call_next_in_one_step(world):
-    issue(world)
-    issue(world)
-    opened(world, world.c1)
-    tickets.call_next(world.conn, world.clock, world.c1)
+    holding(world, world.c1, waiting=2)
     with pytest.raises(Conflict) as e:
         tickets.call_next(world.conn, world.clock, world.c1)
     assert e.value.code == "counter_busy"

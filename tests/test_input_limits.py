@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import PASSWORD, login
+from conftest import PASSWORD, login, shared_demo_mpp
 
 DEEP = "[" * 100_000 + "]" * 100_000
 DEEP_OBJECT = '{"a":' * 50_000 + "1" + "}" * 50_000
@@ -147,16 +147,7 @@ def _raw_request(srv, body: bytes, path="/api/v1/auth/login"):
     return int(head.split()[1]), json.loads(rest)
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    """One real gunicorn with the demo MPP for this module's server cases."""
-    from conftest import Server
-
-    folder = tmp_path_factory.mktemp("live")
-    srv = Server(folder / "mpp.db", env={"MPP_DEMO": "1"}).start()
-    srv.tokens = json.loads((folder / "demo-devices.json").read_text())
-    yield srv
-    srv.stop()
+live = shared_demo_mpp("live")  # one real gunicorn for this module's server cases
 
 
 @pytest.mark.server

@@ -1,6 +1,5 @@
 """The kiosk by touch and the citizen's tracking page, in Debian's Chromium against gunicorn."""
 
-import json
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -8,24 +7,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Server, screenshot
+from conftest import screenshot, shared_demo_mpp
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 
-@pytest.fixture(scope="module")
-def mpp(tmp_path_factory):
-    """The demo MPP on a real gunicorn, with a short return-to-start after a ticket.
-
-    Shared by this file's tests (a server takes seconds to start): each test uses its own services.
-    """
-    tmp = tmp_path_factory.mktemp("kiosk")
-    srv = Server(tmp / "mpp.db", env={"MPP_DEMO": "1", "MPP_KIOSK_TICKET_S": "6"}).start()
-    srv.tokens = json.loads((tmp / "demo-devices.json").read_text())
-    srv.admin = srv.session("admin")
-    srv.services = {s["prefix"]: s for s in srv.admin.get(srv.url + "/api/v1/services").json()}
-    yield srv
-    srv.stop()
+mpp = shared_demo_mpp("kiosk", env={"MPP_KIOSK_TICKET_S": "6"})  # a short return-to-start
 
 
 def open_kiosk(page_at, srv, screen="kiosk"):
@@ -187,14 +174,20 @@ def test_printer_down_is_said_before_taking(mpp, page_at):
 
 
 
-def test_ticket_says_printed_when_the_printer_printed_it(mpp, page_at, tmp_path):
-    printer = mpp.admin.post(mpp.url + "/api/v1/printers", json={
-        "name": "Printer Berkas", "transport": "file", "path": str(tmp_path / "ticket.bin")})
+def kiosk_with_file_printer(srv, page_at, path, name):
+    """A new kiosk whose printer writes to the file `path`, open on the kiosk screen."""
+    printer = srv.admin.post(srv.url + "/api/v1/printers", json={
+        "name": f"Printer {name}", "transport": "file", "path": str(path)})
     assert printer.status_code == 201, printer.text
-    kiosk = mpp.admin.post(mpp.url + "/api/v1/devices", json={
-        "kind": "kiosk", "name": "Kiosk Lantai 3", "printer_id": printer.json()["id"]})
+    kiosk = srv.admin.post(srv.url + "/api/v1/devices", json={
+        "kind": "kiosk", "name": f"Kiosk {name}", "printer_id": printer.json()["id"]})
     page = page_at("kiosk", has_touch=True)
-    page.goto(f"{mpp.url}/kiosk?token={kiosk.json()['token']}")
+    page.goto(f"{srv.url}/kiosk?token={kiosk.json()['token']}")
+    return page
+
+
+def test_ticket_says_printed_when_the_printer_printed_it(mpp, page_at, tmp_path):
+    page = kiosk_with_file_printer(mpp, page_at, tmp_path / "ticket.bin", "Lantai 3")
     page.locator('.k-agency[data-agency="BPJSKES"]').tap()
     page.locator('.k-service[data-prefix="H"]').tap()
     page.locator("#take-normal").tap()
@@ -207,13 +200,7 @@ def test_a_print_finished_before_the_tickets_answer_arrives_still_says_printed(m
     """A fast printer can finish before the kiosk has the ticket's answer: the print_status
     event then names a ticket the kiosk has not shown yet. The kiosk keeps it and says
     "printed" the moment the number shows, not after its first check 1.5 s later."""
-    printer = mpp.admin.post(mpp.url + "/api/v1/printers", json={
-        "name": "Printer Cepat", "transport": "file", "path": str(tmp_path / "fast.bin")})
-    assert printer.status_code == 201, printer.text
-    kiosk = mpp.admin.post(mpp.url + "/api/v1/devices", json={
-        "kind": "kiosk", "name": "Kiosk Lantai 4", "printer_id": printer.json()["id"]})
-    page = page_at("kiosk", has_touch=True)
-    page.goto(f"{mpp.url}/kiosk?token={kiosk.json()['token']}")
+    page = kiosk_with_file_printer(mpp, page_at, tmp_path / "fast.bin", "Lantai 4")
 
     def late_answer(route):
         answer = route.fetch()                      # the ticket is issued and queued to print

@@ -1,25 +1,14 @@
 """Live kiosk and tracking page: following a ticket to the counter, a lost server, retried taps."""
 
-import json
-
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Server, screenshot
+from conftest import screenshot, shared_demo_mpp
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 
-@pytest.fixture(scope="module")
-def mpp(tmp_path_factory):
-    """The demo MPP on a real gunicorn, shared by this file's tests (each uses its own service)."""
-    tmp = tmp_path_factory.mktemp("kiosk-live")
-    srv = Server(tmp / "mpp.db", env={"MPP_DEMO": "1"}).start()
-    srv.tokens = json.loads((tmp / "demo-devices.json").read_text())
-    srv.admin = srv.session("admin")
-    srv.services = {s["prefix"]: s for s in srv.admin.get(srv.url + "/api/v1/services").json()}
-    yield srv
-    srv.stop()
+mpp = shared_demo_mpp("kiosk-live")
 
 
 def open_service(page_at, srv, agency, prefix):

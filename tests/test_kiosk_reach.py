@@ -2,14 +2,13 @@
 half), the ticket without a printer, a service no counter serves, closed services' hours, and
 one story between "ahead" and the estimate. Screenshots in the scratch folder."""
 
-import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Server, screenshot
+from conftest import screenshot, shared_demo_mpp
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -25,15 +24,7 @@ CONTROLS = """() => [...document.querySelectorAll('button, a[href], input, selec
                       seen: at(r.top + 3) && at(r.top + r.height / 2) && at(r.bottom - 3)}; })"""
 
 
-@pytest.fixture(scope="module")
-def mpp(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("reach")
-    srv = Server(tmp / "mpp.db", env={"MPP_DEMO": "1", "MPP_KIOSK_IDLE_S": "5"}).start()
-    srv.tokens = json.loads((tmp / "demo-devices.json").read_text())
-    srv.admin = srv.session("admin")
-    srv.services = {s["prefix"]: s for s in srv.admin.get(srv.url + "/api/v1/services").json()}
-    yield srv
-    srv.stop()
+mpp = shared_demo_mpp("reach", env={"MPP_KIOSK_IDLE_S": "5"})
 
 
 def open_kiosk(page_at, srv):

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from conftest import ROOT, Listener, Server
+from conftest import ROOT, Listener
 from fakeprinter import FakeSerialPrinter
 from printer.agent import Agent
 from test_printer_spool import add_kiosk, copies, jobs_of, kill_hard, wait_until
@@ -34,14 +34,14 @@ def stop(proc):
         proc.wait(10)
 
 
-def test_agent_prints_acknowledges_and_catches_up_after_being_away(tmp_path):
-    srv = Server(tmp_path / "mpp.db").start()
-    agent = screen = None
+def test_agent_prints_acknowledges_and_catches_up_after_being_away(server, tmp_path):
+    srv = server
+    admin, service, _, _, _ = setup_mpp(srv)
+    url = srv.url + "/api/v1"
+    printer, kiosk, device = add_kiosk(srv, admin, transport="agent")
+    screen = Listener(srv.url, {"token": device["token"]})
+    agent = None
     try:
-        admin, service, _, _, _ = setup_mpp(srv)
-        url = srv.url + "/api/v1"
-        printer, kiosk, device = add_kiosk(srv, admin, transport="agent")
-        screen = Listener(srv.url, {"token": device["token"]})
         with FakeSerialPrinter(lifetime=60) as fake:
             agent = start_agent(srv, device["token"], fake, tmp_path / "agent.json")
             first = kiosk.post(url + "/tickets", json={"service_id": service["id"]}).json()
@@ -67,18 +67,16 @@ def test_agent_prints_acknowledges_and_catches_up_after_being_away(tmp_path):
     finally:
         if agent:
             stop(agent)
-        if screen:
-            screen.close()
-        srv.stop()
+        screen.close()
 
 
-def test_connection_lost_between_print_and_ack_prints_once(tmp_path):
-    srv = Server(tmp_path / "mpp.db").start()
+def test_connection_lost_between_print_and_ack_prints_once(server, tmp_path):
+    srv = server
+    admin, service, _, _, _ = setup_mpp(srv)
+    url = srv.url + "/api/v1"
+    _, kiosk, device = add_kiosk(srv, admin, transport="agent")
     agent = None
     try:
-        admin, service, _, _, _ = setup_mpp(srv)
-        url = srv.url + "/api/v1"
-        _, kiosk, device = add_kiosk(srv, admin, transport="agent")
         with FakeSerialPrinter(lifetime=60) as fake:
             agent = Agent(srv.url, device["token"], "serial", fake.config, str(tmp_path / "a.json"))
             killed, issued = threading.Event(), threading.Event()
@@ -111,7 +109,6 @@ def test_connection_lost_between_print_and_ack_prints_once(tmp_path):
     finally:
         if agent:
             agent.stop()
-        srv.stop()
 
 
 def test_agent_hello_needs_an_agent_printer(server):

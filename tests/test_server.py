@@ -35,13 +35,12 @@ def test_empty_file_starts_and_serves_health(tmp_path):
         srv.stop()
 
 
-def test_kiosk_issues_counter_calls_display_hears_it_and_survives_a_restart(tmp_path):
-    srv = Server(tmp_path / "mpp.db").start()
-    display = None
+def test_kiosk_issues_counter_calls_display_hears_it_and_survives_a_restart(server):
+    srv = server
+    admin, service, counter, kiosk_token, display_token = setup_mpp(srv)
+    url = srv.url + "/api/v1"
+    display = Listener(srv.url, {"token": display_token})
     try:
-        admin, service, counter, kiosk_token, display_token = setup_mpp(srv)
-        url = srv.url + "/api/v1"
-        display = Listener(srv.url, {"token": display_token})
         snap = display.wait_for("snapshot")
         assert [c["number"] for c in snap["counters"]] == [3]
 
@@ -75,9 +74,7 @@ def test_kiosk_issues_counter_calls_display_hears_it_and_survives_a_restart(tmp_
         assert nxt["number"] == "A002"
         assert display.wait_for("ticket_called")["number"] == "A002"
     finally:
-        if display:
-            display.close()
-        srv.stop()
+        display.close()
 
 
 def test_tracking_client_follows_its_ticket(server):

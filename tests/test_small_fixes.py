@@ -2,28 +2,17 @@
 service names not cut, the reports table within 1366 px, survey language links a finger tall,
 no "turn on sound" once a ticket is done, the IKM's small-sample caution."""
 
-import json
-
 import pytest
 from playwright.sync_api import expect
 
-from conftest import Server, screenshot
+from conftest import screenshot, shared_demo_mpp
 from db import survey
 from test_admin_pages import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 
-@pytest.fixture(scope="module")
-def mpp(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("fixes")
-    srv = Server(tmp / "mpp.db", env={"MPP_DEMO": "1"}).start()
-    srv.tokens = json.loads((tmp / "demo-devices.json").read_text())
-    srv.admin = srv.session("admin")
-    srv.admin.headers["Origin"] = srv.url
-    srv.services = {s["prefix"]: s for s in srv.admin.get(srv.url + "/api/v1/services").json()}
-    yield srv
-    srv.stop()
+mpp = shared_demo_mpp("fixes")
 
 
 def served_ticket(srv, prefix, counter_number):

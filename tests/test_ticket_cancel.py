@@ -61,3 +61,52 @@ def test_an_unknown_code_is_404_and_staff_withdrawals_are_audited(api):
     assert row["user_id"] == officer_id and '"staff"' in row["data"]
     report = login(api.app, "admin").get("/api/v1/reports?group_by=service").json
     assert sum(r["cancelled"] for r in report["rows"]) == 1
+
+
+# -- staff: an officer takes a waiting ticket out of the line at the counter --------------
+
+
+def test_an_officer_cancels_a_waiting_ticket_from_the_counter_and_everyone_hears(api):
+    first, second = _take(api, 2)
+    display = socketio.test_client(api.app, auth={"token": api.people.display_token})
+    officer = login(api.app, "officer")
+    console = socketio.test_client(api.app, flask_test_client=officer)
+    display.get_received(), console.get_received()
+    r = officer.post(f"/api/v1/counters/{api.c1}/cancel", json={"ticket_id": first["id"]})
+    assert r.status_code == 200 and r.json["status"] == "cancelled" and r.json["number"] == "A001"
+    waiting = officer.get(f"/api/v1/counters/{api.c1}/waiting").json
+    assert [w["number"] for w in waiting] == ["A002"]
+    for client in (display, console):
+        queues = [e["args"][0] for e in client.get_received() if e["name"] == "queue_changed"]
+        assert queues == [{"service_id": api.ktp, "waiting": 1}]
+    officer_id = api.conn.execute("SELECT id FROM users WHERE username = 'officer'").fetchone()[0]
+    audit = api.conn.execute("SELECT user_id, action, target FROM audit_log "
+                             "WHERE action = 'ticket.cancel'").fetchall()
+    assert [tuple(a) for a in audit] == [(officer_id, "ticket.cancel", f"ticket:{first['id']}")]
+    assert api.app.test_client().get(f"/api/v1/tickets/{second['code']}").json["ahead"] == 0
+
+
+@pytest.mark.parametrize("case, status, code", [
+    ("called already", 409, "ticket_called"),
+    ("another agency's ticket", 409, "wrong_agency"),
+    ("no such ticket", 404, "ticket_not_found"),
+], ids=["called", "other-agency", "unknown"])
+def test_the_counter_cannot_cancel_what_is_not_its_waiting_ticket(api, case, status, code):
+    officer = login(api.app, "officer")
+    if case == "called already":
+        (ticket,) = _take(api)
+        officer.post(f"/api/v1/counters/{api.c1}/open")
+        assert officer.post(f"/api/v1/counters/{api.c1}/call-next").status_code == 200
+        ticket_id = ticket["id"]
+    elif case == "another agency's ticket":
+        kiosk = {"Authorization": f"Bearer {api.people.kiosk_token}"}
+        ticket_id = api.app.test_client().post("/api/v1/tickets", json={"service_id": api.pajak},
+                                               headers=kiosk).json["id"]
+    else:
+        ticket_id = 99999
+    before = api.conn.execute("SELECT id, status FROM tickets ORDER BY id").fetchall()
+    r = officer.post(f"/api/v1/counters/{api.c1}/cancel", json={"ticket_id": ticket_id})
+    assert r.status_code == status and r.json["error"]["code"] == code
+    assert api.conn.execute("SELECT id, status FROM tickets ORDER BY id").fetchall() == before
+    assert api.conn.execute("SELECT count(*) FROM audit_log WHERE action = 'ticket.cancel'"
+                            ).fetchone()[0] == 0

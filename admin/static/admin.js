@@ -3,6 +3,9 @@
 (function () {
   "use strict";
   var G = window.Giliran, cfg = window.GILIRAN || {}, el = G.el, t = G.t;
+  // An upload may take as long as the server waits for it: 5 s plus 1 s per 50 kB
+  // (MPP_BODY_TIMEOUT_S, MPP_BODY_MIN_RATE), with a margin.
+  var UPLOAD_BASE_MS = 15000, UPLOAD_MS_PER_BYTE = 1000 / 50000;
 
   // API field messages -> page strings (the API speaks English; the page the user's language).
   var FIELD_TEXT = {
@@ -32,10 +35,8 @@
     /* A sentence in the user's language for a failed call. */
     errorText: function (res) {
       if (!res || res.offline) { return t("error_offline"); }
-      var code = res.error && res.error.code;
       if (res.status === 404 || res.status === 405) { return t("not_available"); }
-      var key = "err_" + code;
-      return t(key) !== key ? t(key) : t("error_generic");
+      return G.errorText(res.error);
     },
 
     /* A time of day typed the Indonesian way ("08.00", "8:00", "0800") -> {value: "HH:MM" or
@@ -205,15 +206,11 @@
       return el("button", { type: "button", class: "btn small " + (cls || "secondary"), text: label, onclick: onclick });
     },
 
-    /* multipart upload (files); resolves like Giliran.api. */
+    /* multipart upload (files) through Giliran.api, given time by the files' size. */
     upload: function (path, formData) {
-      return fetch(path, { method: "POST", body: formData, credentials: "same-origin",
-                           headers: { "Accept": "application/json" } }).then(function (resp) {
-        return resp.json().catch(function () { return null; }).then(function (data) {
-          return { ok: resp.ok, status: resp.status, data: resp.ok ? data : null,
-                   error: resp.ok ? null : ((data && data.error) || { code: "http_" + resp.status }) };
-        });
-      }, function () { return { ok: false, offline: true, error: { code: "offline" } }; });
+      var bytes = 0;
+      formData.forEach(function (v) { if (v && v.size) { bytes += v.size; } });
+      return G.api("POST", path, formData, null, UPLOAD_BASE_MS + bytes * UPLOAD_MS_PER_BYTE);
     },
 
     /* The section's heading and a toolbar; returns {main, bar, body}. */
@@ -227,10 +224,21 @@
       return { main: main, bar: bar, body: body };
     },
 
-    minutes: function (seconds) {
+    /* A duration as minutes:seconds, e.g. 754 -> "12:34" ("–" for none). */
+    minutesSeconds: function (seconds) {
       if (seconds === null || seconds === undefined) { return "–"; }
       var m = Math.floor(seconds / 60), s = Math.round(seconds % 60);
       return m + ":" + (s < 10 ? "0" : "") + s;
+    },
+
+    /* A table column showing a field of the row as it is: column("name"), column("code"). */
+    column: function (key, field, cls) {
+      return { label: t(key), cls: cls, cell: function (r) { return r[field || key]; } };
+    },
+
+    /* The column of a row's agency, by its code. */
+    agencyColumn: function (agencies) {
+      return { label: t("agency"), cell: function (r) { return Admin.agencyName(agencies, r.agency_id); } };
     },
 
     agencyName: function (agencies, id) {

@@ -3,11 +3,11 @@
 (function () {
   "use strict";
   var G = window.Giliran, A = window.Admin, el = G.el, t = G.t;
-  var state = { data: null, skew: 0, timer: null };
+  var state = { data: null, timer: null };
 
   function waitedS(s) {
     if (!s.oldest_queued_at) { return 0; }
-    return Math.max(0, (Date.now() + state.skew - Date.parse(s.oldest_queued_at)) / 1000);
+    return Math.max(0, (G.now() - Date.parse(s.oldest_queued_at)) / 1000);
   }
 
   function queues(data) {
@@ -20,7 +20,7 @@
           el("span", { class: "a-warn", "data-warn": "no-counter", text: "⚠ " + t("no_counter_warn") })]); } },
       { label: t("waiting"), cls: "num", cell: function (s) { return el("strong", { text: String(s.waiting) }); } },
       { label: t("longest_wait"), cls: "num", cell: function (s) {
-        return el("span", { class: "a-wait", "data-service": s.id }, [s.waiting ? A.minutes(waitedS(s)) : "–"]); } },
+        return el("span", { class: "a-wait", "data-service": s.id }, [s.waiting ? A.minutesSeconds(waitedS(s)) : "–"]); } },
       { label: t("target"), cls: "num", cell: function (s) { return t("minutes", { n: s.target_wait_min }); } },
       { label: t("served_today"), cls: "num", cell: function (s) { return s.served_today; } }
     ], rows, function (s) { return "a-queue" + (s.waiting && waitedS(s) > s.target_wait_min * 60 ? " late" : ""); });
@@ -63,7 +63,7 @@
       var row = document.querySelector("#board-queues tr[data-service='" + s.id + "']");
       if (!row) { return; }
       var waited = waitedS(s);
-      row.querySelector(".a-wait").textContent = s.waiting ? A.minutes(waited) : "–";
+      row.querySelector(".a-wait").textContent = s.waiting ? A.minutesSeconds(waited) : "–";
       row.classList.toggle("late", !!s.waiting && waited > s.target_wait_min * 60);
     });
   }
@@ -72,7 +72,7 @@
     return G.api("GET", "/api/v1/board").then(function (res) {
       if (!res.ok) { return; }
       state.data = res.data;
-      state.skew = Date.parse(res.data.now) - Date.now();
+      G.syncClock(res.data.now);
       render(main);
     });
   }

@@ -177,7 +177,7 @@
   function pct(v) { return v === null || v === undefined ? "–" : Math.round(v * 1000) / 10 + " %"; }
   function signed(s) {
     if (s === null || s === undefined) { return "–"; }
-    return (s < 0 ? "−" : "") + A.minutes(Math.abs(s));
+    return (s < 0 ? "−" : "") + A.minutesSeconds(Math.abs(s));
   }
 
   /* The channel table under the report: walk-in vs booking, check-in and missed rates, waits, punctuality. */
@@ -191,8 +191,8 @@
       { label: t("bkr_bookings"), cls: "num", cell: function (r) { return r.bookings; } },
       { label: t("bkr_check_in_rate"), cls: "num", cell: function (r) { return pct(r.check_in_rate); } },
       { label: t("bkr_missed_rate"), cls: "num", cell: function (r) { return pct(r.missed_rate); } },
-      { label: t("bkr_wait_walk_in"), cls: "num", cell: function (r) { return A.minutes(r.wait_walk_in_median_s); } },
-      { label: t("bkr_wait_booked"), cls: "num", cell: function (r) { return A.minutes(r.wait_booked_median_s); } },
+      { label: t("bkr_wait_walk_in"), cls: "num", cell: function (r) { return A.minutesSeconds(r.wait_walk_in_median_s); } },
+      { label: t("bkr_wait_booked"), cls: "num", cell: function (r) { return A.minutesSeconds(r.wait_booked_median_s); } },
       { label: t("bkr_punctuality"), cls: "num", cell: function (r) { return signed(r.punctuality_median_s); } },
       { label: t("bkr_punctuality_p90"), cls: "num", cell: function (r) { return signed(r.punctuality_p90_s); } }];
     var table = A.table(cols, rows);

@@ -32,12 +32,11 @@
 
   A.views.devices = function (main) {
     M.resource(main, {
-      section: "devices", newKey: "new_device",
-      fetch: function () { return M.both(["/api/v1/devices", "/api/v1/printers", "/api/v1/admin/agencies"]); },
-      rows: function (d) { return d[0] || []; },
+      section: "devices", addLabel: "new_device",
+      paths: ["/api/v1/devices", "/api/v1/printers", "/api/v1/admin/agencies"],
       rowClass: function (r) { return r.active ? "" : "a-dim"; },
       columns: function (d) {
-        return [{ label: t("name"), cell: function (r) { return r.name; } },
+        return [A.column("name"),
                 { label: t("kind"), cell: function (r) { return t("kind_" + r.kind); } },
                 { label: t("printer"), cell: function (r) {
                   var p = (d[1] || []).filter(function (x) { return x.id === r.printer_id; })[0];
@@ -87,11 +86,10 @@
 
   A.views.printers = function (main) {
     M.resource(main, {
-      section: "printers", newKey: "new_printer", noEdit: true,
-      fetch: function () { return M.both(["/api/v1/printers"]); },
-      rows: function (d) { return d[0] || []; },
+      section: "printers", addLabel: "new_printer", noEdit: true,
+      paths: ["/api/v1/printers"],
       columns: function () {
-        return [{ label: t("name"), cell: function (r) { return r.name; } },
+        return [A.column("name"),
                 { label: t("transport"), cell: function (r) {
                   var c = r.config || {};
                   return r.transport + " " + (TRANSPORT_FIELDS[r.transport] || []).map(function (k) { return c[k]; }).join(":"); } },

@@ -9,7 +9,7 @@
         if (res.ok) { location.reload(); return; }
         var code = res.error && res.error.code;
         err.textContent = res.offline ? Giliran.t("error_offline")
-          : (code === "validation_error" ? Giliran.t("f_required") : Giliran.t("err_" + code) !== "err_" + code ? Giliran.t("err_" + code) : Giliran.t("error_generic"));
+          : (code === "validation_error" ? Giliran.t("f_required") : Giliran.errorText(res.error));
       });
   });
 })();

@@ -10,19 +10,21 @@
 
   function activeCell(row) { return row.active ? t("active") : el("span", { class: "a-off", text: t("inactive") }); }
 
-  /* The list-and-form pattern: spec {title, newTitle, fetch(), columns(data), fields(data, row), create, update}. */
+  /* The list-and-form pattern: spec {section, addLabel, paths, columns(data), fields(data, row),
+   * create, update}. `data` holds the answers of `paths` in order; the table lists data[0]. */
   function resource(main, spec) {
+    var loadAll = function () { return both(spec.paths); };
     var p = A.page(main, t("nav_" + spec.section));
     var slot = el("div", { class: "a-formslot" });
     function show(form) { G.clear(slot); slot.appendChild(form); form.scrollIntoView({ block: "nearest" }); }
     function refresh() {
-      return spec.fetch().then(function (data) {
+      return loadAll().then(function (data) {
         G.clear(p.body);
         var columns = spec.columns(data).concat([{ label: "", cls: "a-act", cell: function (row) {
           var buttons = spec.noEdit ? [] : [A.button(t("edit"), function () { edit(data, row); })];
           return el("span", {}, buttons.concat(spec.actions ? spec.actions(row, refresh, show) : []));
         } }]);
-        p.body.appendChild(A.table(columns, spec.rows(data), spec.rowClass));
+        p.body.appendChild(A.table(columns, data[0] || [], spec.rowClass));
       });
     }
     function edit(data, row) {
@@ -30,9 +32,9 @@
         function (values, form) { return spec.update(row, values, form).then(function (res) { if (res.ok) { refresh(); } return res; }); },
         spec.extra ? spec.extra(data, row) : null));
     }
-    p.bar.appendChild(A.button("+ " + t(spec.newKey), function () {
-      spec.fetch().then(function (data) {
-        show(A.form(t(spec.newKey), spec.fields(data, null), spec.defaults || {}, function (values, form) {
+    p.bar.appendChild(A.button("+ " + t(spec.addLabel), function () {
+      loadAll().then(function (data) {
+        show(A.form(t(spec.addLabel), spec.fields(data, null), spec.defaults || {}, function (values, form) {
           return spec.create(values, form).then(function (res) { if (res.ok) { refresh(); if (spec.created) { spec.created(res.data, show); } } return res; });
         }, spec.extra ? spec.extra(data, null) : null));
       });
@@ -46,12 +48,11 @@
 
   A.views.agencies = function (main) {
     resource(main, {
-      section: "agencies", newKey: "new_agency",
-      fetch: function () { return both(["/api/v1/admin/agencies"]); },
-      rows: function (d) { return d[0] || []; },
+      section: "agencies", addLabel: "new_agency",
+      paths: ["/api/v1/admin/agencies"],
       columns: function () {
-        return [{ label: t("code"), cell: function (r) { return r.code; } },
-                { label: t("name"), cell: function (r) { return r.name; } },
+        return [A.column("code"),
+                A.column("name"),
                 { label: t("color"), cell: function (r) { return r.color ? el("span", { class: "a-swatch", style: "background:" + r.color, title: r.color }) : null; } },
                 { label: t("status"), cell: activeCell }];
       },
@@ -135,13 +136,12 @@
 
   A.views.services = function (main) {
     var refresh = resource(main, {
-      section: "services", newKey: "new_service",
-      fetch: function () { return both(["/api/v1/admin/services", "/api/v1/admin/agencies", "/api/v1/counters"]); },
-      rows: function (d) { return d[0] || []; },
+      section: "services", addLabel: "new_service",
+      paths: ["/api/v1/admin/services", "/api/v1/admin/agencies", "/api/v1/counters"],
       columns: function (d) {
-        return [{ label: t("agency"), cell: function (r) { return A.agencyName(d[1], r.agency_id); } },
-                { label: t("prefix"), cell: function (r) { return r.prefix; } },
-                { label: t("name"), cell: function (r) { return r.name; } },
+        return [A.agencyColumn(d[1]),
+                A.column("prefix"),
+                A.column("name"),
                 { label: t("daily_quota"), cell: function (r) { return r.daily_quota === null ? t("none") : r.daily_quota; } },
                 { label: t("hours"), cell: hoursText },
                 { label: t("target"), cell: function (r) { return t("minutes", { n: r.target_wait_min }); } },
@@ -181,13 +181,12 @@
 
   A.views.counters = function (main) {
     resource(main, {
-      section: "counters", newKey: "new_counter",
-      fetch: function () { return both(["/api/v1/counters", "/api/v1/admin/agencies", "/api/v1/admin/services"]); },
-      rows: function (d) { return d[0] || []; },
+      section: "counters", addLabel: "new_counter",
+      paths: ["/api/v1/counters", "/api/v1/admin/agencies", "/api/v1/admin/services"],
       columns: function (d) {
-        return [{ label: t("agency"), cell: function (r) { return A.agencyName(d[1], r.agency_id); } },
-                { label: t("number"), cell: function (r) { return r.number; } },
-                { label: t("name"), cell: function (r) { return r.name; } },
+        return [A.agencyColumn(d[1]),
+                A.column("number"),
+                A.column("name"),
                 { label: t("services"), cell: function (r) {
                   return (d[2] || []).filter(function (s) { return r.service_ids.indexOf(s.id) >= 0; })
                     .map(function (s) { return s.prefix + " " + s.name; }).join(", "); } },
@@ -222,14 +221,13 @@
 
   A.views.users = function (main) {
     resource(main, {
-      section: "users", newKey: "new_user",
-      fetch: function () { return both(["/api/v1/users", "/api/v1/admin/agencies"]); },
-      rows: function (d) { return d[0] || []; },
+      section: "users", addLabel: "new_user",
+      paths: ["/api/v1/users", "/api/v1/admin/agencies"],
       columns: function (d) {
-        return [{ label: t("username"), cell: function (r) { return r.username; } },
-                { label: t("full_name"), cell: function (r) { return r.full_name; } },
+        return [A.column("username"),
+                A.column("full_name"),
                 { label: t("role"), cell: function (r) { return t("role_" + r.role); } },
-                { label: t("agency"), cell: function (r) { return A.agencyName(d[1], r.agency_id); } },
+                A.agencyColumn(d[1]),
                 { label: t("status"), cell: activeCell }];
       },
       fields: function (d, row) {

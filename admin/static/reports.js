@@ -61,7 +61,7 @@
       });
       [["wait_median_s", "c_wait_median"], ["wait_p90_s", "c_wait_p90"], ["service_median_s", "c_service_median"],
        ["service_p90_s", "c_service_p90"]].forEach(function (k) {
-        cols.push({ label: t(k[1]), cls: "num", cell: function (r) { return A.minutes(r[k[0]]); } });
+        cols.push({ label: t(k[1]), cls: "num", cell: function (r) { return A.minutesSeconds(r[k[0]]); } });
       });
       cols.push({ label: t("c_compliance"), cls: "num", cell: function (r) { return pct(r.target_compliance); } });
       var table = A.table(cols, rows);

@@ -5,15 +5,15 @@
 (function () {
   "use strict";
   var G = window.Giliran, cfg = window.GILIRAN, t = G.t, el = G.el;
-  var B = { bookings: [], byService: {}, loaded: false, timer: null, offset: cfg.server_ms - Date.now() };
-  var $ = function (id) { return document.getElementById(id); };
+  var B = { bookings: [], byService: {}, loaded: false, timer: null };
+  var $ = G.$;
   var REFRESH_MS = 60000;  // "missed" comes with the clock, not with an event
 
   function serviceIds() { return (cfg.counter && cfg.counter.service_ids) || []; }
   function slotOf(x) { return x.slot_start || null; }
   function nameOf(x) { return x.booking_name || x.name || ""; }
   function today() {
-    return new Date(Date.now() + B.offset).toLocaleDateString("en-CA", { timeZone: cfg.tz || "Asia/Jakarta" });
+    return new Date(G.now()).toLocaleDateString("en-CA", { timeZone: cfg.tz || "Asia/Jakarta" });
   }
 
   /* "R 09.30 · Budi S." for a booking's ticket, else null. */

@@ -11,20 +11,18 @@
   var hold = cfg.finish_min_called_s || 0;   // the server's finish guard (db/tickets.py)
   var S = {
     counter: cfg.counter, waiting: [], services: {}, stats: null, busy: false,
-    offset: cfg.server_ms - Date.now(),   // server clock minus ours
     retry: null                           // {action, key, ticketId}: a request whose fate is unknown
   };
   cfg.services.forEach(function (s) { S.services[s.id] = s; });
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = G.$;
   var buttons = {};
   document.querySelectorAll("[data-action]").forEach(function (b) {
     buttons[b.getAttribute("data-action")] = b;
     b.addEventListener("click", function () { b.blur(); trigger(b.getAttribute("data-action")); });
   });
 
-  function now() { return Date.now() + S.offset; }
   function ticket() { return S.counter && S.counter.ticket; }
-  function secondsSince(iso) { return iso ? Math.max(0, (now() - Date.parse(iso)) / 1000) : 0; }
+  function secondsSince(iso) { return iso ? Math.max(0, (G.now() - Date.parse(iso)) / 1000) : 0; }
   function say(text, kind) { var m = $("msg"); m.textContent = text || ""; m.className = "msg " + (kind || ""); }
 
   /* After a finish: the SKM survey of that ticket, for a tablet facing the citizen (a second window). */
@@ -33,7 +31,8 @@
     $("msg").appendChild(G.el("a", { href: "/survey/" + encodeURIComponent(ticket.code) + "?from=counter",
       target: "giliran-survey", "class": "survey-link", text: t("survey_link", { number: ticket.number }) }));
   }
-  function minutes(s) {
+  /* A wait or a service time in words: "12 mnt", "1 jam 5 mnt". */
+  function durationText(s) {
     var m = Math.floor(s / 60);
     if (m < 60) { return t("dur_min", { m: m }); }
     return t("dur_hour", { h: Math.floor(m / 60), m: m % 60 });
@@ -45,11 +44,8 @@
   }
   function serviceName(id) { var s = S.services[id]; return s ? s.name : ""; }
   function prioText(kind) { return t("prio_" + (kind || "lainnya")); }
-  function errorText(err) {
-    var key = "err_" + (err && err.code);
-    var text = t(key);
-    return text !== key ? text : ((err && err.message) || t("error_generic"));
-  }
+  /* The server's own message stands in for a code this page has no sentence for. */
+  function errorText(err) { return G.errorText(err, err && err.message); }
 
   /* Why an action cannot run now (a sentence), or null when it can. */
   function blocked(action) {
@@ -103,18 +99,13 @@
 
   // -- talking to the server ---------------------------------------------------
 
-  function newKey() {
-    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
-    return String(Date.now()) + Math.random().toString(16).slice(2);
-  }
-
   /* POST one counter action. Never retried by itself; a repeat of an action whose answer
    * was lost reuses its Idempotency-Key, so the server answers instead of acting twice. */
   function send(action, path, body, done) {
     if (S.busy) { return; }
     if (!G.online) { say(t("error_offline"), "bad"); return; }
     var tk = ticket(), tid = tk ? tk.id : null;
-    var key = (S.retry && S.retry.action === action && S.retry.ticketId === tid) ? S.retry.key : newKey();
+    var key = (S.retry && S.retry.action === action && S.retry.ticketId === tid) ? S.retry.key : G.newKey();
     S.busy = true; render();
     G.api("POST", "/api/v1/counters/" + C + "/" + path, body || {}, { "Idempotency-Key": key })
       .then(function (r) {
@@ -257,7 +248,7 @@
     var tk = ticket();
     if (tk) {
       var waited = tk.called_at ? (Date.parse(tk.called_at) - Date.parse(tk.issued_at)) / 1000 : secondsSince(tk.issued_at);
-      $("t-waited").textContent = minutes(Math.max(0, waited));
+      $("t-waited").textContent = durationText(Math.max(0, waited));
       $("t-at").textContent = clockText(secondsSince(tk.called_at));
     }
     $("noshow-why").textContent = guardText();
@@ -278,12 +269,22 @@
         el("span", { class: "w-service", text: mine.length > 1 ? serviceName(w.service_id) : "" }),
         w.priority ? el("span", { class: "priority-mark", text: prioText(w.priority_kind) })
           : (window.ConsoleBookings ? window.ConsoleBookings.mark(w) : null),
-        el("span", { class: "w-wait", text: minutes(secondsSince(w.issued_at)) })
+        el("span", { class: "w-wait", "data-issued": w.issued_at, text: durationText(secondsSince(w.issued_at)) }),
+        el("button", { type: "button", class: "w-cancel", "data-ticket": w.id, "data-number": w.number,
+                       title: t("w_cancel_label", { number: w.number }),
+                       "aria-label": t("w_cancel_label", { number: w.number }), text: t("w_cancel") })
       ]));
     });
     if (S.waiting.length > shown.length) {
       list.appendChild(el("li", { class: "more muted", text: t("waiting_more", { n: S.waiting.length - shown.length }) }));
     }
+  }
+
+  /* Every second: the waits in the list tick in place (rebuilding the list would swallow a click). */
+  function tickWaiting() {
+    $("waiting-list").querySelectorAll(".w-wait[data-issued]").forEach(function (s) {
+      s.textContent = durationText(secondsSince(s.getAttribute("data-issued")));
+    });
   }
 
   function renderStats() {
@@ -356,7 +357,8 @@
   });
 
   window.Console = { S: S, send: send, say: say, render: render, actions: ACTIONS, blocked: blocked,
-                     serviceName: serviceName, errorText: errorText, openCounter: openCounter, loadStats: loadStats };
+                     serviceName: serviceName, errorText: errorText, openCounter: openCounter, loadStats: loadStats,
+                     loadWaiting: loadWaiting };
   render();
-  setInterval(function () { tick(); if (S.waiting.length) { renderWaiting(); } }, 1000);
+  setInterval(function () { tick(); tickWaiting(); }, 1000);
 })();

@@ -1,9 +1,9 @@
-/* The console's dialogs: transfer, call a number, pause, close. Each is driven by the
+/* The console's dialogs: transfer, call a number, pause, close, cancel a waiting ticket. Each is driven by the
  * keyboard alone (type to search, ↑↓ to choose, Enter to confirm, Esc to cancel). */
 (function () {
   "use strict";
   var G = window.Giliran, cfg = window.GILIRAN, t = G.t, el = G.el, K = window.Console;
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = G.$;
   var agencies = null;
 
   /* A searchable list in a dialog: items [{id, label, detail, search, disabled}]. */
@@ -192,6 +192,31 @@
     $("dlg-close").showModal();
     (tk ? closeButtons.finish : closeButtons.close).focus();
   }
+
+  // -- cancel a waiting ticket (the citizen left, or gave up at the counter) -----
+
+  var cancelling = null;  // {id, number}
+  wire($("dlg-cancel"), $("form-cancel"), function () {
+    var w = cancelling;
+    $("dlg-cancel").close();
+    if (!w) { return; }
+    // Its own action name per ticket: a retried cancel reuses its key, another ticket gets a new one.
+    K.send("cancel:" + w.id, "cancel", { ticket_id: w.id }, function () {
+      K.S.waiting = K.S.waiting.filter(function (x) { return x.id !== w.id; });
+      K.say(t("msg_cancelled", { number: w.number }), "ok");
+      K.loadWaiting();
+    });
+  });
+  function cancelTicket(id, number) {
+    cancelling = { id: id, number: number };
+    $("cancel-title").textContent = t("cancel_title", { number: number });
+    $("dlg-cancel").showModal();
+    $("form-cancel").querySelector("[type=submit]").focus();
+  }
+  $("waiting-list").addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest(".w-cancel");
+    if (b) { cancelTicket(Number(b.getAttribute("data-ticket")), b.getAttribute("data-number")); }
+  });
 
   window.ConsoleDialogs = { transfer: transfer, callNumber: callNumber, pause: pause, close: close };
 })();

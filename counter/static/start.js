@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var G = window.Giliran, cfg = window.GILIRAN, t = G.t, el = G.el;
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = G.$;
 
   function showError(id, text) { var p = $(id); p.textContent = text; p.hidden = !text; }
 

@@ -8,11 +8,11 @@
   var TOKEN_KEY = "giliran.display.token", SOUND_KEY = "giliran.display.sound";
   var MAX_CALLS = 20, SHOWN_RECENT = 5, MAX_SEEN = 100;
   var IMAGE_MS = 12000, VIDEO_MAX_MS = 10 * 60 * 1000, MISSED_CALL_MS = 2 * 60 * 1000;
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = G.$;
 
   var state = {
     token: null, settings: {}, kinds: {}, agencies: {}, services: new Map(),
-    calls: [], seen: [], first: true, skewMs: (cfg.server_ms || Date.now()) - Date.now(),
+    calls: [], seen: [], first: true,
     startedAt: Date.now(), socket: null
   };
   // What tests and a technician can look at: the announcement queue and the connection.
@@ -24,19 +24,6 @@
   };
 
   // -- pairing ---------------------------------------------------------------------
-
-  function takeToken() {
-    var params = new URLSearchParams(location.search);
-    var fromUrl = params.get("token");
-    if (fromUrl) {
-      try { localStorage.setItem(TOKEN_KEY, fromUrl); } catch (e) { /* private mode: keep it in memory */ }
-      params.delete("token");
-      var rest = params.toString();
-      history.replaceState(null, "", location.pathname + (rest ? "?" + rest : ""));
-      return fromUrl;
-    }
-    try { return localStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
-  }
 
   function showPairing(messageKey) {
     $("screen").hidden = true;
@@ -75,7 +62,7 @@
 
   function applyConfig(c) {
     state.settings = c;
-    if (c.server_ms) { state.skewMs = c.server_ms - Date.now(); }
+    if (c.server_ms) { G.syncClock(c.server_ms); }
     state.kinds = c.counter_kinds || {};
     state.agencies = {};
     (c.agencies || []).forEach(function (a) { state.agencies[a.id] = a; });
@@ -111,7 +98,7 @@
     timeFmt = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone: tz });
     dateFmt = new Intl.DateTimeFormat(locale, { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: tz });
   }
-  function now() { return new Date(Date.now() + state.skewMs); }
+  function now() { return new Date(G.now()); }
   function tick() {
     var d = now();
     $("time").textContent = timeFmt.format(d).replace(/\./g, ":");
@@ -381,6 +368,6 @@
   setInterval(quietReload, 60 * 1000);
   window.addEventListener("resize", fitNumber);
   document.body.classList.add("is-offline");
-  var token = takeToken();
+  var token = G.takeToken(TOKEN_KEY);
   if (token) { start(token); } else { showPairing(null); }
 })();

@@ -13,7 +13,7 @@
   var MY_SCREENS = ["checkin", "checkin-result"];
   var S = { typed: "", busy: false, pending: null, result: null, scanBuf: "", scanLast: -1e9, bookable: null };
   var timers = { idle: null, countdown: null };
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = G.$;
 
   // -- words in either language ---------------------------------------------------
 
@@ -145,7 +145,7 @@
    * check-in that reached the server before the network failed is answered, not repeated. */
   function checkIn(code) {
     if (S.busy) { return; }
-    if (!S.pending || S.pending.code !== code) { S.pending = { code: code, key: K.newKey() }; }
+    if (!S.pending || S.pending.code !== code) { S.pending = { code: code, key: G.newKey() }; }
     S.busy = true; document.body.classList.add("is-busy"); renderCode();
     K.notice(tr(G.lang, "checking_in"), "busy");
     var path = "/api/v1/bookings/" + encodeURIComponent(code) + "/check-in";

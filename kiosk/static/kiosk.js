@@ -13,7 +13,7 @@
     earlyPrints: {}
   };
   var timers = { idle: null, refresh: null, countdown: null, notice: null, printPoll: null };
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = G.$;
 
   // -- screens -----------------------------------------------------------------
 
@@ -228,12 +228,6 @@
 
   // -- taking a ticket ---------------------------------------------------------
 
-  function newKey() {
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);  // randomUUID needs https; this does not
-    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
-  }
-
   function notice(text, kind) {
     var n = $("notice");
     n.textContent = text; n.className = "k-notice " + (kind || ""); n.hidden = false;
@@ -248,7 +242,7 @@
     var s = byId(state.services, state.serviceId);
     if (state.busy || !s) { return; }
     var intent = s.id + ":" + (priority || "");
-    if (state.pendingFor !== intent) { state.pendingKey = newKey(); state.pendingFor = intent; }
+    if (state.pendingFor !== intent) { state.pendingKey = G.newKey(); state.pendingFor = intent; }
     state.busy = true; document.body.classList.add("is-busy");
     notice(t("issuing"), "busy");
     var attempt = function (n) {
@@ -368,18 +362,6 @@
     show("pair");
   }
 
-  function takeToken() {
-    var params = new URLSearchParams(location.search), token = params.get("token");
-    if (token) {
-      try { localStorage.setItem(TOKEN_KEY, token); } catch (e) { /* kept for this page only */ }
-      params.delete("token");
-      var rest = params.toString();
-      history.replaceState(null, "", location.pathname + (rest ? "?" + rest : ""));
-      return token;
-    }
-    try { return localStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
-  }
-
   function connect() {
     state.socket = G.live({ token: cfg.token }, {
       snapshot: function (snap) {
@@ -427,7 +409,7 @@
   }
 
   function start() {
-    var token = takeToken();
+    var token = G.takeToken(TOKEN_KEY);
     if (!token) { show("pair"); return; }
     cfg.token = token;
     boot(1000);
@@ -466,5 +448,5 @@
   window.Kiosk = { state: state, reset: reset, setReach: setReach };
   // For the booking check-in (checkin.js): the same screens, notices and ticket view.
   Object.assign(window.Kiosk, { show: show, showTicket: showTicket, notice: notice, hideNotice: hideNotice,
-                                newKey: newKey, unpair: unpair, byId: byId });
+                                unpair: unpair, byId: byId });
 })();

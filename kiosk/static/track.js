@@ -5,7 +5,7 @@
   var G = window.Giliran, cfg = window.GILIRAN, t = G.t;
   var view = cfg.view, code = cfg.code, socket = null, refreshTimer = null, audio = null;
   var lastCalls = view.ticket.status === "called" ? view.ticket.call_count : 0;
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = G.$;
 
   function counterLabel() {
     var c = view.counter;
@@ -40,8 +40,11 @@
     // Nothing more will be called: no sound to turn on.
     $("sound").hidden = ["done", "cancelled", "expired"].indexOf(tk.status) >= 0;
     $("survey").hidden = tk.status !== "done";
-    $("help").textContent = tk.status === "no_show" ? t("no_show_help") : t("keep_open");
-    $("help").hidden = ["done", "cancelled", "expired"].indexOf(tk.status) >= 0;
+    $("help").textContent = tk.status === "no_show" ? t("no_show_help") :
+                            tk.status === "cancelled" ? t("cancelled_help") : t("keep_open");
+    $("help").hidden = ["done", "expired"].indexOf(tk.status) >= 0;
+    // Only a waiting ticket can be withdrawn: the button (or its open question) goes otherwise.
+    if (tk.status !== "waiting") { $("cancel").hidden = true; $("cancel-confirm").hidden = true; }
     $("updated").textContent = t("updated", { time: G.formatTime(new Date().toISOString()) });
     document.title = tk.number + " — " + t("status_" + tk.status);
   }
@@ -116,6 +119,17 @@
     if (navigator.vibrate) { try { navigator.vibrate(100); } catch (e) { /* not allowed */ } }
     $("sound").textContent = t("sound_is_on");
     $("sound").setAttribute("aria-pressed", "true");
+  });
+
+  /* The citizen gives up: a confirm step, then the page says the ticket is cancelled. */
+  G.confirmStep("cancel", t("cancelling"), function () {
+    $("cancel-error").hidden = true;
+    return G.api("POST", "/api/v1/tickets/" + encodeURIComponent(code) + "/cancel").then(function (r) {
+      if (r.ok) { view.ticket.status = r.data.status; render(); return; }
+      $("cancel-error").hidden = false;
+      $("cancel-error").textContent = r.offline ? t("error_offline") : G.errorText(r.error);
+      if (r.status === 409) { refetch(); }  // called meanwhile, or over: show what it is now
+    });
   });
 
   render();

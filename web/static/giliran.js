@@ -8,9 +8,52 @@
     try { window.GILIRAN = JSON.parse(cfgEl.textContent); } catch (e) { window.GILIRAN = {}; }
   }
   var cfg = window.GILIRAN || {};
+  var API_TIMEOUT_MS = 8000;
+  // The server's clock minus ours (ms): pages show waits and dates by the server's clock.
+  var serverSkewMs = typeof cfg.server_ms === "number" ? cfg.server_ms - Date.now() : 0;
 
   var Giliran = {
     lang: cfg.lang || "id",
+
+    /* An element by its id. */
+    $: function (id) { return document.getElementById(id); },
+
+    /* Now by the server's clock, in ms since the epoch. */
+    now: function () { return Date.now() + serverSkewMs; },
+    /* Set the server's clock from a time it sent (ms since the epoch, or an ISO string). */
+    syncClock: function (server) {
+      var ms = typeof server === "string" ? Date.parse(server) : server;
+      if (typeof ms === "number" && !isNaN(ms)) { serverSkewMs = ms - Date.now(); }
+    },
+
+    /* A fresh Idempotency-Key: 32 hex digits (crypto.randomUUID needs https; this does not). */
+    newKey: function () {
+      var bytes = new Uint8Array(16);
+      window.crypto.getRandomValues(bytes);
+      return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+    },
+
+    /* A device's token: from ?token= (then kept in localStorage under storageKey and removed
+     * from the address), else the one kept before; null when there is none. */
+    takeToken: function (storageKey) {
+      var params = new URLSearchParams(location.search), token = params.get("token");
+      if (token) {
+        try { localStorage.setItem(storageKey, token); } catch (e) { /* private mode: this page only */ }
+        params.delete("token");
+        var rest = params.toString();
+        history.replaceState(null, "", location.pathname + (rest ? "?" + rest : ""));
+        return token;
+      }
+      try { return localStorage.getItem(storageKey); } catch (e) { return null; }
+    },
+
+    /* A failed call's error in the page's language: its "err_<code>" string where the page
+     * has one, else `fallback` (by default the page's generic sentence). */
+    errorText: function (error, fallback) {
+      var key = "err_" + (error && error.code), text = Giliran.t(key);
+      if (text !== key) { return text; }
+      return fallback || Giliran.t("error_generic");
+    },
 
     /* A page string in the current language (falls back to Indonesian, then the key). */
     t: function (key, vars) {
@@ -30,17 +73,23 @@
       });
     },
 
-    /* JSON over fetch. Resolves to {ok, status, data, error, offline}; never throws. */
-    api: function (method, path, body, headers) {
+    /* JSON over fetch (a FormData body goes as multipart: uploads). Resolves to
+     * {ok, status, data, error, offline}; never throws. Gives up after timeoutMs (8 s). */
+    api: function (method, path, body, headers, timeoutMs) {
       var opts = { method: method, headers: Object.assign({ "Accept": "application/json" }, headers || {}),
                    credentials: "same-origin" };
-      if (body !== undefined && body !== null) {
+      if (window.FormData && body instanceof FormData) {
+        opts.body = body;  // the browser sets the multipart Content-Type with its boundary
+      } else if (body !== undefined && body !== null) {
         opts.headers["Content-Type"] = "application/json";
         opts.body = JSON.stringify(body);
       }
       if (cfg.token) { opts.headers["Authorization"] = "Bearer " + cfg.token; }
       var controller = window.AbortController ? new AbortController() : null;
-      if (controller) { opts.signal = controller.signal; setTimeout(function () { controller.abort(); }, 8000); }
+      if (controller) {
+        opts.signal = controller.signal;
+        setTimeout(function () { controller.abort(); }, timeoutMs || API_TIMEOUT_MS);
+      }
       return fetch(path, opts).then(function (resp) {
         if (resp.status === 204) { return { ok: true, status: 204, data: null }; }
         return resp.json().catch(function () { return null; }).then(function (data) {
@@ -96,6 +145,21 @@
       if (!iso) { return ""; }
       return new Date(iso).toLocaleTimeString(Giliran.lang === "en" ? "en-GB" : "id-ID",
         { hour: "2-digit", minute: "2-digit", timeZone: cfg.tz || "Asia/Jakarta" });
+    },
+
+    /* A two-step button for what cannot be undone: `ask` shows the confirm box in its place
+     * (yes focused), `no` puts it back; `yes` runs onYes(), a promise, with yes showing
+     * busyText and both disabled until it settles. Ids: ask, ask-confirm, -yes, -no. */
+    confirmStep: function (askId, busyText, onYes) {
+      var ask = Giliran.$(askId), box = Giliran.$(askId + "-confirm");
+      var yes = Giliran.$(askId + "-yes"), no = Giliran.$(askId + "-no");
+      ask.addEventListener("click", function () { ask.hidden = true; box.hidden = false; yes.focus(); });
+      no.addEventListener("click", function () { box.hidden = true; ask.hidden = false; ask.focus(); });
+      yes.addEventListener("click", function () {
+        var label = yes.textContent;
+        yes.disabled = no.disabled = true; yes.textContent = busyText;
+        onYes().then(function () { yes.disabled = no.disabled = false; yes.textContent = label; });
+      });
     },
 
     /* Remove every child of an element (keeps long-running pages' DOM bounded). */

@@ -1,0 +1,59 @@
+"""What the wrk benchmarks share: the Lua reporter, one wrk run, a percentile.
+
+A benchmark's Lua script defines `request` (and maybe `setup`) and ends with
+`REPORT_LUA`, whose `done` prints one `JSON {...}` line that `run` reads back:
+requests, errors (socket: connect, read, write, timeout), non2xx, p50/p99/max
+latency in microseconds and the run's seconds.
+"""
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+REPORT_LUA = """
+done = function(summary, latency, requests)
+  io.write(string.format("JSON {\\"requests\\": %d, \\"errors\\": %d, \\"non2xx\\": %d, " ..
+    "\\"p50\\": %d, \\"p99\\": %d, \\"max\\": %d, \\"seconds\\": %f}\\n",
+    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write +
+    summary.errors.timeout, summary.errors.status, latency:percentile(50), latency:percentile(99),
+    latency.max, summary.duration / 1e6))
+end
+"""
+
+
+def run(url, script, clients, seconds, timeout="5s"):
+    """Drive `url` with wrk and `script` (ending with REPORT_LUA); the reported numbers."""
+    out = subprocess.run(
+        ["wrk", f"-t{min(2, clients)}", f"-c{clients}", f"-d{seconds}s", "--timeout", timeout,
+         "-s", str(script), url],
+        capture_output=True, text=True, timeout=seconds + 60,
+    ).stdout
+    line = next(l for l in out.splitlines() if l.startswith("JSON "))
+    return json.loads(line[5:])
+
+
+def answered(r):
+    """How many requests of a run were answered 2xx."""
+    return r["requests"] - r["non2xx"]
+
+
+def row(clients, r):
+    """The columns every wrk table starts with: clients, 2xx/s, p50, p99, max (ms), errors."""
+    return (f"{clients:>7} {answered(r) / r['seconds']:>10.0f} {r['p50'] / 1000:>7.1f} "
+            f"{r['p99'] / 1000:>7.1f} {r['max'] / 1000:>7.1f} {r['errors'] + r['non2xx']:>6}")
+
+
+def query(workdir, sql):
+    """One row from the benchmark's database (workdir/mpp.db), after its server stopped."""
+    conn = sqlite3.connect(Path(workdir) / "mpp.db")
+    try:
+        return conn.execute(sql).fetchone()
+    finally:
+        conn.close()
+
+
+def pct(values, p):
+    """The p-th percentile of `values` (nearest rank)."""
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100 * len(values)))]
