@@ -1,5 +1,5 @@
 """The admin's edits: change or deactivate what catalog/accounts create. One audited
-transaction each; the `_UNSET` default means "leave this field as it is"."""
+transaction each; the `UNSET` default means "leave this field as it is"."""
 
 import json
 import sqlite3
@@ -9,8 +9,8 @@ from datetime import date
 from werkzeug.security import generate_password_hash
 
 from db import accounts, catalog, sessions
-from db.accounts import _UNSET, MIN_PASSWORD, ROLES
-from db.catalog import AGENCY_CODE_RE, PREFIX_RE, _check_hours, audit, get_agency, get_service
+from db.accounts import MIN_PASSWORD, ROLES, UNSET
+from db.catalog import AGENCY_CODE_RE, PREFIX_RE, audit, check_hours, get_agency, get_service
 from db.clock import parse_hhmm
 from db.connection import write
 from db.errors import Conflict, Invalid, NotFound
@@ -31,29 +31,30 @@ def _apply(conn, table, row_id, changes, action, actor_id):
 # -- agencies ------------------------------------------------------------------
 
 
-def list_all_agencies(conn):
-    """Every agency, active or not."""
+def list_all_agencies(conn, agency_id=None):
+    """Every agency (or only one), active or not."""
     return [catalog.agency_dict(r) for r in
-            conn.execute("SELECT * FROM agencies ORDER BY active DESC, sort, name, id")]
+            conn.execute("SELECT * FROM agencies ORDER BY active DESC, sort, name, id")
+            if agency_id in (None, r["id"])]
 
 
 def _update_agency(conn, agency_id, values, actor_id):
     get_agency(conn, agency_id)
     changes = {}
-    if values.get("code", _UNSET) is not _UNSET:
+    if values.get("code", UNSET) is not UNSET:
         code = (values["code"] or "").strip()
         if not AGENCY_CODE_RE.match(code):
             _invalid({"code": "1-32 letters, digits, '-' or '_'."})
         if conn.execute("SELECT 1 FROM agencies WHERE code = ? AND id != ?", (code, agency_id)).fetchone():
             raise Conflict("code_taken", f"An agency with code {code} already exists.", {"code": "Already taken."})
         changes["code"] = code
-    if values.get("name", _UNSET) is not _UNSET:
+    if values.get("name", UNSET) is not UNSET:
         if not (values["name"] or "").strip():
             _invalid({"name": "Required."})
         changes["name"] = values["name"].strip()
-    if values.get("color", _UNSET) is not _UNSET:
+    if values.get("color", UNSET) is not UNSET:
         changes["color"] = values["color"]
-    if values.get("active", _UNSET) is not _UNSET:
+    if values.get("active", UNSET) is not UNSET:
         changes["active"] = 1 if values["active"] else 0
     _apply(conn, "agencies", agency_id, changes, "agency.update", actor_id)
     return catalog.agency_dict(get_agency(conn, agency_id))
@@ -114,35 +115,35 @@ def check_week_hours(hours):
 def _update_service(conn, service_id, values, actor_id):
     row = get_service(conn, service_id)
     changes, fields = {}, {}
-    get = lambda k: values.get(k, _UNSET)  # noqa: E731
-    if get("prefix") is not _UNSET:
+    get = lambda k: values.get(k, UNSET)  # noqa: E731
+    if get("prefix") is not UNSET:
         prefix = (values["prefix"] or "").strip().upper()
         if not PREFIX_RE.match(prefix):
             fields["prefix"] = "1 to 3 letters A-Z."
         changes["prefix"] = prefix
-    if get("name") is not _UNSET:
+    if get("name") is not UNSET:
         if not (values["name"] or "").strip():
             fields["name"] = "Required."
         changes["name"] = (values["name"] or "").strip()
     for key, low in (("daily_quota", 1), ("target_wait_min", 1), ("default_service_s", 1)):
-        if get(key) is not _UNSET:
+        if get(key) is not UNSET:
             if values[key] is not None and values[key] < low:
                 fields[key] = f"At least {low}."
             if values[key] is None and key != "daily_quota":
                 fields[key] = "Required."
             changes[key] = values[key]
-    if get("requirements") is not _UNSET:
+    if get("requirements") is not UNSET:
         changes["requirements"] = values["requirements"] or ""
     for key in ("opens_at", "closes_at"):
-        if get(key) is not _UNSET:
+        if get(key) is not UNSET:
             changes[key] = values[key] or None
-    _check_hours(changes.get("opens_at", row["opens_at"]), changes.get("closes_at", row["closes_at"]),
+    check_hours(changes.get("opens_at", row["opens_at"]), changes.get("closes_at", row["closes_at"]),
                  fields)
-    if get("hours") is not _UNSET:
+    if get("hours") is not UNSET:
         clean, more = check_week_hours(values["hours"])
         fields.update(more)
         changes["hours"] = json.dumps(clean) if clean is not None else None
-    if get("active") is not _UNSET:
+    if get("active") is not UNSET:
         changes["active"] = 1 if values["active"] else 0
     if fields:
         _invalid(fields)
@@ -219,17 +220,17 @@ def _update_counter(conn, counter_id, values, actor_id):
     if row is None:
         raise NotFound("counter_not_found", "No counter with that id.")
     changes = {}
-    if values.get("number", _UNSET) is not _UNSET:
+    if values.get("number", UNSET) is not UNSET:
         changes["number"] = values["number"]
-    if values.get("name", _UNSET) is not _UNSET:
+    if values.get("name", UNSET) is not UNSET:
         changes["name"] = (values["name"] or "").strip() or f"Loket {changes.get('number', row['number'])}"
     try:
         _apply(conn, "counters", counter_id, changes, "counter.update", actor_id)
     except sqlite3.IntegrityError:
         raise Conflict("counter_number_taken", "This agency already has a counter with that number.",
                        {"number": "Already taken in this agency."})
-    service_ids = values.get("service_ids", _UNSET)
-    if service_ids is not _UNSET:
+    service_ids = values.get("service_ids", UNSET)
+    if service_ids is not UNSET:
         service_ids = list(dict.fromkeys(service_ids or []))
         if not service_ids:
             _invalid({"service_ids": "A counter serves at least one service."})
@@ -246,10 +247,10 @@ def _update_counter(conn, counter_id, values, actor_id):
 
 def update_counter(conn, clock, counter_id, values, *, actor_id=None):
     """Renumber or rename a counter, or change the services it serves."""
-    from db import tickets
+    from db import queue
 
     write(conn, _update_counter, counter_id, values, actor_id)
-    return tickets.counter_dict(conn, clock, counter_id)
+    return queue.counter_dict(conn, clock, counter_id)
 
 
 # -- users and devices ---------------------------------------------------------
@@ -265,21 +266,21 @@ def _user_row(conn, user_id):
 def _update_user(conn, user_id, values, actor_id):
     row = _user_row(conn, user_id)
     changes = {}
-    role = values.get("role", _UNSET)
-    agency_id = values.get("agency_id", _UNSET)
-    if role is not _UNSET:
+    role = values.get("role", UNSET)
+    agency_id = values.get("agency_id", UNSET)
+    if role is not UNSET:
         if role not in ROLES:
             _invalid({"role": f"One of: {', '.join(ROLES)}."})
         changes["role"] = role
-    if agency_id is not _UNSET:
+    if agency_id is not UNSET:
         if agency_id is not None:
             get_agency(conn, agency_id)
         changes["agency_id"] = agency_id
     if changes.get("role", row["role"]) != "admin" and changes.get("agency_id", row["agency_id"]) is None:
         _invalid({"agency_id": "Officers and supervisors belong to an agency."})
-    if values.get("full_name", _UNSET) is not _UNSET:
+    if values.get("full_name", UNSET) is not UNSET:
         changes["full_name"] = (values["full_name"] or "").strip() or None
-    if values.get("active", _UNSET) is not _UNSET:
+    if values.get("active", UNSET) is not UNSET:
         if user_id == actor_id and not values["active"]:
             raise Conflict("own_account", "You cannot deactivate your own account.")
         changes["active"] = 1 if values["active"] else 0

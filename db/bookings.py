@@ -234,7 +234,7 @@ def _mark_missed(conn, clock, now, service_id=None):
 
 def _missed_events(conn, clock, rows):
     cache = {}
-    return [("booking.missed", full_booking(clock, r, _settings_of(conn, r["service_id"], cache)))
+    return [("booking.missed", full_booking(clock, r, settings_of(conn, r["service_id"], cache)))
             for r in rows]
 
 
@@ -333,7 +333,8 @@ def book(conn, clock, service_id, start, name, phone, *, nik=None, secret):
 # -- reading -------------------------------------------------------------------
 
 
-def _settings_of(conn, service_id, cache=None):
+def settings_of(conn, service_id, cache=None):
+    """A service's booking settings (cached per call in `cache` when given)."""
     if cache is None:
         return get_settings(conn, service_id)
     if service_id not in cache:
@@ -402,7 +403,7 @@ def list_bookings(conn, clock, day_text, service_ids):
         (day_text, *service_ids),
     ).fetchall()
     cache, now = {}, clock.ts()
-    return [{**booking_dict(clock, r, _settings_of(conn, r["service_id"], cache), now),
+    return [{**booking_dict(clock, r, settings_of(conn, r["service_id"], cache), now),
              "ticket_number": r["ticket_number"]} for r in rows]
 
 
@@ -483,7 +484,7 @@ def cancel_for_holiday(conn, clock, day_text):
     cache = {}
     affected, events = [], []
     for r in rows:
-        settings = _settings_of(conn, r["service_id"], cache)
+        settings = settings_of(conn, r["service_id"], cache)
         affected.append(booking_dict(clock, r, settings, now))
         events.append(("booking.cancelled", full_booking(clock, r, settings)))
     webhooks.enqueue_booking_events(conn, events, now)

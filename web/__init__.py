@@ -280,7 +280,7 @@ def create_app(test_config=None):
     from display.pages import bp as display_pages
     from kiosk.api import bp as kiosk_api
     from kiosk.pages import bp as kiosk_pages
-    from printer.api import bp as printer_api
+    from web.print_api import bp as printer_api
     from web.api import bp as core_api
     from web.auth import bp as auth_api
     from web.pages import bp as web_pages
@@ -362,5 +362,5 @@ def _csrf_guard():
         if request.mimetype != "application/json":
             refused = "Without an Origin header only a JSON body is accepted."
     if refused:
-        return errors._respond(403, "csrf_refused", refused)
+        return errors.respond(403, "csrf_refused", refused)
     return None
