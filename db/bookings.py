@@ -204,6 +204,20 @@ def list_slots(conn, clock, service_id, day_text):
 # -- booking -------------------------------------------------------------------
 
 
+def bookable_services(conn):
+    """The active services that take bookings, with their agency and booking settings."""
+    rows = conn.execute(
+        """SELECT s.*, a.name AS agency_name, b.slot_minutes, b.days_ahead, b.nik_required
+           FROM services s JOIN agencies a ON a.id = s.agency_id
+           JOIN booking_settings b ON b.service_id = s.id
+           WHERE b.enabled = 1 AND s.active = 1 AND a.active = 1
+           ORDER BY a.sort, a.name, s.sort, s.prefix, s.id""").fetchall()
+    return [{"id": r["id"], "agency_id": r["agency_id"], "agency_name": r["agency_name"],
+             "prefix": r["prefix"], "name": r["name"], "requirements": r["requirements"] or "",
+             "slot_minutes": r["slot_minutes"], "days_ahead": r["days_ahead"],
+             "nik_required": bool(r["nik_required"])} for r in rows]
+
+
 def parse_start(clock, text):
     """An ISO 8601 time (with offset; without one, the MPP's zone) -> Unix seconds; 400 otherwise."""
     try:

@@ -196,6 +196,13 @@ def service_dict(conn, clock, row, waiting=None, issued_today=None, booked=None)
     }
 
 
+def service_ids(conn, agency_id=None):
+    """The ids of every service, active or not, or of one agency's."""
+    if agency_id is None:
+        return [r[0] for r in conn.execute("SELECT id FROM services")]
+    return [r[0] for r in conn.execute("SELECT id FROM services WHERE agency_id = ?", (agency_id,))]
+
+
 def list_services(conn, clock, agency_id=None):
     """Every active service (of one agency, if given) with today's live figures."""
     from db import bookings, queue
