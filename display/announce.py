@@ -62,15 +62,17 @@ def pack_urls(conn, db_path):
 
 def clip_urls(conn, db_path, number, counter_number, counter_kind):
     """The call's clips as URLs, (full form, short form); ([], []) when no pack is ready or
-    the call cannot be spoken."""
+    the call cannot be spoken. Both are fitted to voice.SENTENCE_MS (voice.fit_call)."""
     name, manifest, version = active_pack(conn, db_path)
     if manifest is None:
         return [], []
     mode = get_setting(conn, "announce_mode", "digits")
     mode = mode if mode in voice.MODES else "digits"
     try:
-        full = voice.call_clips(number, counter_number, counter_kind, mode)
-        short = voice.short_call_clips(number, counter_number, counter_kind, mode)
+        # Within 3.5 s with this pack's clips: a long call leaves out its phrases.
+        lengths = voice.clip_ms(manifest)
+        full = voice.fit_call(number, counter_number, lengths, counter_kind, mode)
+        short = voice.fit_short_call(number, counter_number, lengths, counter_kind, mode)
     except ValueError:
         log.warning("cannot announce %r at counter %r", number, counter_number)
         return [], []

@@ -15,6 +15,7 @@ import shutil
 import string
 import struct
 import subprocess
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -23,8 +24,9 @@ from db.display import COUNTER_KINDS  # noqa: F401 - the kinds a call names, kep
 from display.numbers import MAX_NUMBER, UNITS, digits, words
 
 # Bump when the clip list or the default pack's sound changes: packs with an
-# older version are then regenerated instead of served from the cache.
-PACK_VERSION = 2
+# older version are then regenerated instead of served from the cache (and the
+# clips' URLs change with the manifest, so every TV decodes the new ones).
+PACK_VERSION = 3
 MANIFEST = "manifest.json"
 
 MODES = ("digits", "number")
@@ -36,19 +38,31 @@ MAX_CLIP_MS = 10_000
 # Far more than a pack needs; stops a zip with a huge directory from costing time.
 MAX_ZIP_ENTRIES = 500
 
-# espeak-ng's rate in words a minute. A word said alone is drawn out (its
-# last syllable lengthens as at the end of a sentence), so one-word clips
-# (letters, digits, "loket") are spoken at 230 and the two-word phrases at
-# 205: composed, "A nol empat dua, loket satu" then lasts what espeak takes
-# to say it in one breath at 205 (1.6 s). At 150 a full call took 5 s of
-# speech; now about 3.2 s. The word gap (-g) stays at espeak's natural 0.
+# The longest the sentence after the chime may take (issue 18): a call said in
+# full when it fits, else without "silakan menuju", else without "nomor antrean"
+# too (fit_call).
+SENTENCE_MS = 3500
+
+# espeak-ng's rate in words a minute (its default is 175). A word said alone is
+# drawn out (its last syllable lengthens as at the end of a sentence), so the
+# one-word clips are spoken faster than espeak's default to come out at a
+# conversational pace once composed. Letters and counter kinds at 230; the two
+# phrases at 230 too (they were 205: 0.23 s more a call for nothing a listener
+# needs); the number words, which are most of a call and are heard as one group,
+# at 250. No clip is faster than MAX_RATE (1.6 x the default), beyond which
+# espeak's Indonesian turns hard to follow (tests/test_voice_pack.py checks
+# every clip against espeak at that rate).
 ESPEAK_VOICE = ["-v", "id"]
-WORD_RATE, PHRASE_RATE = 230, 205
+ESPEAK_DEFAULT_RATE = 175
+MAX_RATE = int(ESPEAK_DEFAULT_RATE * 1.6)
+WORD_RATE, PHRASE_RATE, NUMBER_RATE = 230, 230, 250
 # Sox's silence threshold, relative to full scale after peak-normalising: 1 %
 # (-40 dB) keeps the quiet final consonants ("lokeT", "belaS"); 2-3 % cut them.
 SILENCE_THRESHOLD = "1%"
-# What each generated clip ends with: a short breath between two words.
-CLIP_GAP_S = 0.015
+# What each generated clip ends with. The words of one group ("A nol nol satu",
+# "loket dua belas") follow each other with 10 ms, as in connected speech (it was
+# 15 ms); the phrases keep 15 ms, all the display plays after a clip's sound.
+WORD_GAP_S, PHRASE_GAP_S = 0.010, 0.015
 SETUP_HINT = "install them with: apt-get install espeak-ng sox"
 
 # How the letters are named aloud in Indonesian (Q is "ki", X is "eks").
@@ -117,6 +131,54 @@ def short_call_clips(number: str, counter_number: int, counter_kind: str = "loke
     No chime, no "nomor antrean", no "silakan menuju"; same checks as call_clips."""
     letters, spoken, counter = _call_parts(number, counter_number, counter_kind, mode)
     return [*letters, *spoken, *counter]
+
+
+def clip_ms(manifest: dict) -> dict[str, int]:
+    """{clip name: ms it is heard} of a pack's manifest: its sound without the silence at its
+    ends where the manifest knows it (`speech_ms`), else the file's length."""
+    return {name: int(clip.get("speech_ms", clip.get("duration_ms", 0)))
+            for name, clip in manifest["clips"].items()}
+
+
+def sentence_ms(clips: list[str], lengths: dict[str, int]) -> int:
+    """How long the clips take after the chime, with a pack's clip lengths."""
+    return sum(lengths.get(name, 0) for name in clips if name != "chime")
+
+
+def _first_fitting(candidates: list[list[str]], lengths: dict[str, int], limit_ms: int) -> list[str]:
+    for clips in candidates:
+        if sentence_ms(clips, lengths) <= limit_ms:
+            return clips
+    return min(candidates, key=lambda clips: sentence_ms(clips, lengths))
+
+
+def _readings(mode: str) -> list[str]:
+    # A number read as a number ("sembilan ratus sembilan puluh sembilan") may be read digit
+    # by digit ("sembilan sembilan sembilan") when nothing else makes it fit: never the reverse.
+    return [mode] if mode == "digits" else [mode, "digits"]
+
+
+def fit_call(number: str, counter_number: int, lengths: dict[str, int], counter_kind: str = "loket",
+             mode: str = "digits", limit_ms: int = SENTENCE_MS) -> list[str]:
+    """The full form as said with a pack whose clips last `lengths` (clip_ms): call_clips when
+    its sentence after the chime lasts at most `limit_ms`; else without "silakan menuju"
+    ("Nomor antrean, A, nol nol satu, loket, dua belas"); else without "nomor antrean" too;
+    else, in mode "number", the same three read digit by digit. When none fits, the shortest.
+    The chime, the letters, the number and the counter are always said."""
+    candidates = []
+    for reading in _readings(mode):
+        full = call_clips(number, counter_number, counter_kind, reading)
+        for leave_out in ((), ("silakan_menuju",), ("silakan_menuju", "nomor_antrean")):
+            candidates.append([name for name in full if name not in leave_out])
+    return _first_fitting(candidates, lengths, limit_ms)
+
+
+def fit_short_call(number: str, counter_number: int, lengths: dict[str, int], counter_kind: str = "loket",
+                   mode: str = "digits", limit_ms: int = SENTENCE_MS) -> list[str]:
+    """short_call_clips within `limit_ms` with the pack: in mode "number", read digit by digit
+    when the number's words are too long."""
+    return _first_fitting([short_call_clips(number, counter_number, counter_kind, reading)
+                           for reading in _readings(mode)], lengths, limit_ms)
 
 
 # --- reading packs -----------------------------------------------------------
@@ -206,8 +268,12 @@ def _swap_in(staging: Path, folder: Path) -> None:
 def _write_manifest(staging: Path, source: str, files: dict[str, str]) -> dict:
     clips = {}
     for name in CLIP_TEXTS:
-        _, duration_ms = audio_info((staging / files[name]).read_bytes())
+        data = (staging / files[name]).read_bytes()
+        _, duration_ms = audio_info(data)
         clips[name] = {"file": files[name], "duration_ms": duration_ms}
+        speech = wav_speech_ms(data)
+        if speech is not None:
+            clips[name]["speech_ms"] = speech
     manifest = {"version": PACK_VERSION, "source": source, "clips": clips}
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
@@ -225,15 +291,32 @@ def _trim(threshold=SILENCE_THRESHOLD):
     return [*cut, "reverse", *cut, "reverse"]
 
 
+# The clips said as numbers: digits and the number words.
+NUMBER_WORDS = frozenset(w for w in CLIP_TEXTS if w in UNITS or w in (
+    "sepuluh", "sebelas", "belas", "puluh", "seratus", "ratus", "seribu", "ribu"))
+PHRASES = ("nomor_antrean", "silakan_menuju")
+
+
+def espeak_rate(name: str) -> int:
+    """The rate, in words a minute, the default pack speaks clip `name` at."""
+    if name in PHRASES:
+        return PHRASE_RATE
+    return NUMBER_RATE if name in NUMBER_WORDS else WORD_RATE
+
+
+def clip_gap_s(name: str) -> float:
+    """The silence a generated clip ends with."""
+    return PHRASE_GAP_S if name in PHRASES else WORD_GAP_S
+
+
 def _speak(name: str, text: str, raw_dir: Path, out_dir: Path) -> str:
     raw = raw_dir / f"{name}.wav"
-    rate = PHRASE_RATE if " " in text else WORD_RATE
-    _run(["espeak-ng", *ESPEAK_VOICE, "-s", str(rate), "-w", str(raw), text])
+    _run(["espeak-ng", *ESPEAK_VOICE, "-s", str(espeak_rate(name)), "-w", str(raw), text])
     # Peak-normalise first, so every word is as loud as the next and the
     # silence threshold means the same for each; then trim espeak's silences,
     # which made a call of ten clips drag, and end on a short, even gap.
     _run(["sox", str(raw), str(out_dir / f"{name}.wav"),
-          "norm", "-3", *_trim(), "pad", "0", str(CLIP_GAP_S)])
+          "norm", "-3", *_trim(), "pad", "0", str(clip_gap_s(name))])
     return f"{name}.wav"
 
 
@@ -413,6 +496,47 @@ def _wav_ms(data: bytes) -> int:
             return min(size, len(data) - body) * 1000 // byte_rate
         pos = body + size + (size & 1)
     raise ValueError("WAV file has no data chunk")
+
+
+# What the display plays of a clip (display/static/announcer.js): from 5 ms before its first
+# sample louder than 1 % of its peak to 15 ms after its last.
+_SPEECH_LIMIT, _KEEP_START_S, _KEEP_END_S = 0.01, 0.005, 0.015
+
+
+def wav_speech_ms(data: bytes) -> int | None:
+    """How long a 16-bit PCM WAV clip is heard on the display, its silent ends left out as the
+    display leaves them out; None for any other audio (MP3, OGG: no decoder runs here)."""
+    from array import array
+
+    pos, fmt = 12, None
+    while pos + 8 <= len(data):
+        chunk, size = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
+        body = pos + 8
+        if chunk == b"fmt " and size >= 16 and body + 16 <= len(data):
+            fmt = struct.unpack_from("<HHIIHH", data, body)
+        elif chunk == b"data":
+            if fmt is None or fmt[0] != 1 or fmt[5] != 16 or not fmt[1] or not fmt[2]:
+                return None
+            channels, rate = fmt[1], fmt[2]
+            raw = data[body:body + min(size, len(data) - body)]
+            samples = array("h", raw[:len(raw) // (2 * channels) * 2 * channels])
+            if sys.byteorder == "big":
+                samples.byteswap()
+            if not samples:
+                return None
+            peak = max(max(samples), -min(samples))
+            limit = peak * _SPEECH_LIMIT
+            frames = len(samples) // channels
+            first = next((i for i, x in enumerate(samples) if abs(x) > limit), None) if peak else None
+            if first is None:
+                return frames * 1000 // rate
+            last = next(i for i in range(len(samples) - 1, -1, -1) if abs(samples[i]) > limit)
+            first, last = first // channels, last // channels
+            start = max(0.0, first / rate - _KEEP_START_S)
+            end = min(frames / rate, (last + 1) / rate + _KEEP_END_S)
+            return round((end - start) * 1000)
+        pos = body + size + (size & 1)
+    return None
 
 
 def _ogg_ms(data: bytes) -> int:

@@ -221,6 +221,27 @@ def test_default_pack_clips_are_served_as_valid_audio_with_long_caching(api, def
     assert packs == [{"name": "default", "source": "espeak-ng", "complete": True, "active": True}]
 
 
+@pytest.mark.parametrize("counter_number, mode, expected", [
+    # "A nol nol satu" at loket 12: 3.1 s, every word said.
+    (12, "digits", "chime nomor_antrean huruf_a nol nol satu silakan_menuju loket dua belas"),
+    # At loket 97 the sentence would take 3.6 s: the server leaves out "silakan menuju".
+    (97, "digits", "chime nomor_antrean huruf_a nol nol satu loket sembilan puluh tujuh"),
+    # In words ("satu") the same call fits in full.
+    (97, "number", "chime nomor_antrean huruf_a satu silakan_menuju loket sembilan puluh tujuh"),
+], ids=["loket-12", "loket-97-fitted", "loket-97-number-mode"])
+def test_a_call_too_long_for_3_5_s_comes_without_a_phrase(api, default_pack, counter_number, mode, expected):
+    admin = login(api.app, "admin")
+    assert admin.put("/api/v1/settings/display", json={"announce_mode": mode}).status_code == 200
+    r = admin.post("/api/v1/counters", json={"agency_id": api.dukcapil, "number": counter_number,
+                                             "service_ids": [api.ktp]})
+    assert r.status_code == 201, r.json
+    call = call_event(api, r.json["id"])
+    names = [re.match(r"^/display/voice/default/(\w+)\.wav\?v=\w+$", url).group(1) for url in call["clips"]]
+    assert names == expected.split()
+    lengths = voice.clip_ms(voice.load_pack(default_pack))
+    assert voice.sentence_ms(names, lengths) <= voice.SENTENCE_MS
+
+
 @pytest.mark.parametrize("path", [
     "/display/voice/default/..%2Fmpp.db", "/display/voice/default/manifest.json",
     "/display/voice/..%2F..%2Fetc/passwd.wav", "/display/voice/default/nosuch.wav",
