@@ -15,8 +15,10 @@ PACKAGES = ("admin", "booking", "counter", "db", "display", "kiosk", "printer", 
 
 
 def project_modules():
-    """{dotted name: path} of every module of the app (wsgi.py builds an app on import: left out)."""
-    found = {"worker": ROOT / "worker.py"}
+    """{dotted name: path} of every module of the app: its packages and the top-level modules
+    (wsgi.py builds an app on import, gunicorn.conf.py is gunicorn's: left out)."""
+    found = {path.stem: path for path in sorted(ROOT.glob("*.py"))
+             if path.name != "wsgi.py" and "." not in path.stem}
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
             parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -27,6 +29,8 @@ def project_modules():
 
 
 MODULES = project_modules()
+# Everything an import of the project starts with: the packages and the top-level modules.
+TOP = (*PACKAGES, *(name for name in MODULES if "." not in name and name not in PACKAGES))
 
 # Imports each module in turn with every project module forgotten first, so a module that
 # works only because another one was imported before it (a cycle) fails under its own name.
@@ -35,7 +39,7 @@ import importlib, json, sys, traceback
 names, packages = json.loads(sys.argv[1]), tuple(json.loads(sys.argv[2]))
 failed = {}
 for name in names:
-    for loaded in [m for m in sys.modules if m.split(".")[0] in packages or m == "worker"]:
+    for loaded in [m for m in sys.modules if m.split(".")[0] in packages]:
         del sys.modules[loaded]
     try:
         importlib.import_module(name)
@@ -49,7 +53,7 @@ print(json.dumps(failed))
 def import_failures():
     """{module: error} from two interpreters importing half the modules each, side by side."""
     names = sorted(MODULES)
-    runs = [subprocess.Popen([sys.executable, "-c", IMPORT_EACH, json.dumps(names[i::2]), json.dumps(PACKAGES)],
+    runs = [subprocess.Popen([sys.executable, "-c", IMPORT_EACH, json.dumps(names[i::2]), json.dumps(TOP)],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for i in range(2)]
     failed = {}
@@ -89,11 +93,11 @@ def private_uses(name, path):
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name.split(".")[0] in PACKAGES:
+                if alias.name.split(".")[0] in TOP:
                     local = alias.asname or alias.name.split(".")[0]
                     modules[local] = alias.name if alias.asname else local
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
-                and node.module.split(".")[0] in PACKAGES:
+                and node.module.split(".")[0] in TOP:
             for alias in node.names:
                 if f"{node.module}.{alias.name}" in MODULES:
                     modules[alias.asname or alias.name] = f"{node.module}.{alias.name}"
@@ -134,7 +138,7 @@ def _imports(path):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module)
-    return {name for name in found if name.split(".")[0] in PACKAGES}
+    return {name for name in found if name.split(".")[0] in TOP}
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("printer")))
@@ -144,9 +148,10 @@ def test_the_printer_device_layer_imports_nothing_of_the_web(module):
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("db")))
 def test_db_imports_no_surface(module):
-    # db/ may use printer.transports' path rule (a leaf module of plain functions), nothing else.
+    # db/ may use printer.transports' path rule (a leaf module of plain functions) and the
+    # settings' defaults (a top-level settings module), nothing else of the app.
     surfaces = {name for name in _imports(MODULES[module])
-                if name.split(".")[0] not in ("db",) and name != "printer.transports"}
+                if name.split(".")[0] != "db" and name not in ("printer.transports", "settings")}
     assert not surfaces
 
 
