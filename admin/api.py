@@ -153,7 +153,3 @@ def list_printers():
     from db.printjobs import printer_views
 
     return printer_views(get_db(), clock())
-
-
-# The rest of the admin's routes live beside this file, on the same blueprint.
-from admin import manage_api, reports_api  # noqa: E402,F401

@@ -81,6 +81,45 @@ def test_the_import_check_names_a_module_that_needs_another_first(tmp_path):
     assert list(failed) == ["cyc.b"] and "partially initialized" in failed["cyc.b"]
 
 
+def module_imports(path):
+    """The project modules a module imports when it is loaded (its top level, not the
+    imports inside functions, which run later)."""
+    found = set()
+    for node in ast.parse(path.read_text(), str(path)).body:
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found |= {f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in MODULES
+                      else node.module for alias in node.names}
+    return {name for name in found if name in MODULES}
+
+
+def import_cycles():
+    """Every loop of module-level imports, each as the list of its modules."""
+    graph = {name: module_imports(path) - {name} for name, path in MODULES.items()}
+    cycles, done = [], set()
+
+    def walk(name, trail):
+        if name in trail:
+            cycle = trail[trail.index(name):]
+            if set(cycle) not in [set(c) for c in cycles]:
+                cycles.append(cycle)
+            return
+        if name in done:
+            return
+        for dep in sorted(graph[name]):
+            walk(dep, trail + [name])
+        done.add(name)
+
+    for name in sorted(graph):
+        walk(name, [])
+    return cycles
+
+
+def test_no_module_level_import_cycle():
+    assert import_cycles() == []
+
+
 def _is_private(name):
     return name.startswith("_") and not name.startswith("__")
 

@@ -271,6 +271,8 @@ def create_app(test_config=None):
     app.before_request(input.check_request)
 
     from admin.api import bp as admin_api
+    # The rest of the admin's routes live beside admin/api.py, on its blueprint.
+    from admin import manage_api, reports_api  # noqa: F401
     from admin.pages import bp as admin_pages
     from booking.api import bp as booking_api
     from booking.pages import bp as booking_pages
