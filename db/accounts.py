@@ -283,11 +283,13 @@ def _printer_config(conn, transport, options, file_dirs):
             config[key] = value
     if transport == "network" and "port" in config and not 1 <= config["port"] <= 65535:
         fields["port"] = "1 to 65535."
-    if transport == "file" and "path" in config:
-        # The one rule, also checked before every job by the transport itself.
+    path = options.get("path")
+    if isinstance(path, str) and path:
+        # The one rule (a path given is checked whatever the transport), also checked
+        # before every job by the transport itself.
         from printer.transports import file_path_problem
 
-        problem = file_path_problem(config["path"], database_file(conn) or None, file_dirs)
+        problem = file_path_problem(path, database_file(conn) or None, file_dirs)
         if problem:
             fields["path"] = problem
     return config, fields
