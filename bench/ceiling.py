@@ -8,9 +8,13 @@ Starts, one after another, each under gunicorn with one gevent worker:
            `synchronous=FULL` per request, then an emit (bench/ceiling_app.py);
   giliran  the real server (gunicorn.conf.py, wsgi:app), POST /api/v1/tickets
            with a kiosk token, tickets spread over 16 services.
-Drives each with the same wrk load and prints tickets/s, p50/p99/max and the
+Drives each with the same wrk load and prints tickets/s, p50/p99/max, the
+worker's CPU time per request (user + system, from /proc: what bounds the rate
+on an idle machine, and far less disturbed by other jobs than the rate) and the
 ratio of Giliran to the trivial handler (the goal of issue 17 is >= 1.0 with
-p99 <= 100 ms).
+p99 <= 100 ms). `--rounds N` keeps the three servers up and drives them in turn
+N times: on a shared machine each round's ratio is taken within one moment.
+wrk's max is over every connection (a kiosk each): no kiosk waited longer.
 """
 
 import argparse
@@ -29,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from conftest import Server, free_port  # noqa: E402
-from issue_load import LUA, prepare, run_wrk  # noqa: E402
+from issue_load import LUA, prepare, run_wrk, seed_voice_pack  # noqa: E402
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
@@ -63,43 +67,107 @@ class Reference:
             self.proc.kill()
 
 
+def worker_cpu_s(master_pid):
+    """CPU seconds (user + system) used so far by the gunicorn worker under this master."""
+    kids = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout.split()
+    total = 0.0
+    for pid in kids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def median(values):
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--services", type=int, default=16)
+    parser.add_argument("--before", type=Path, default=None,
+                        help="another checkout of Giliran (e.g. `git worktree add /tmp/before main`), "
+                             "driven as a fourth handler `before` in every round")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the three one after another this many times (servers kept up); "
+                             "on a shared machine the ratio of each round is taken at one moment")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="giliran-ceiling-"))
-    script = workdir / "issue.lua"
-    rows = {}
-    for mode in ("bare", "trivial"):
-        ref = Reference(mode, workdir)
-        try:
-            script.write_text(LUA % {"service_ids": ", ".join(str(i + 1) for i in range(args.services)),
-                                     "token": "none"})
-            rows[mode] = run_wrk(ref, script, args.clients, args.seconds)
-        finally:
-            ref.stop()
-    # The real server: no per-device issue limit in the way of a benchmark.
-    srv = Server(workdir / "mpp.db", env={"MPP_LOG_LEVEL": "warning",
-                                          "MPP_KIOSK_ISSUES_PER_MINUTE": "1000000"}).start()
+    servers, scripts = {}, {}
     try:
+        for mode in ("bare", "trivial"):
+            servers[mode] = Reference(mode, workdir)
+            scripts[mode] = workdir / f"{mode}.lua"
+            scripts[mode].write_text(LUA % {
+                "service_ids": ", ".join(str(i + 1) for i in range(args.services)), "token": "none"})
+        # The real server: no per-device issue limit in the way of a benchmark, and its voice
+        # pack already made (a new database makes it in the background, on every core).
+        seed_voice_pack(workdir / "mpp.db")
+        srv = servers["giliran"] = Server(workdir / "mpp.db", env={
+            "MPP_LOG_LEVEL": "warning", "MPP_KIOSK_ISSUES_PER_MINUTE": "1000000"}).start()
         ids, token = prepare(srv, args.services)
-        script.write_text(LUA % {"service_ids": ", ".join(map(str, ids)), "token": token})
-        rows["giliran"] = run_wrk(srv, script, args.clients, args.seconds)
+        scripts["giliran"] = workdir / "giliran.lua"
+        scripts["giliran"].write_text(LUA % {"service_ids": ", ".join(map(str, ids)), "token": token})
+        if args.before is not None:
+            import conftest
+
+            (workdir / "before").mkdir()
+            seed_voice_pack(workdir / "before" / "mpp.db")
+            conftest.ROOT, root = args.before.resolve(), conftest.ROOT  # Server runs gunicorn there
+            try:
+                old = servers["before"] = Server(workdir / "before" / "mpp.db", env={
+                    "MPP_LOG_LEVEL": "warning", "MPP_KIOSK_ISSUES_PER_MINUTE": "1000000"}).start()
+            finally:
+                conftest.ROOT = root
+            ids, token = prepare(old, args.services)
+            scripts["before"] = workdir / "before.lua"
+            scripts["before"].write_text(LUA % {"service_ids": ", ".join(map(str, ids)), "token": token})
+        rounds = []
+        for _ in range(args.rounds):
+            row = {}
+            for name, server in servers.items():
+                cpu = worker_cpu_s(server.proc.pid)
+                r = run_wrk(server, scripts[name], args.clients, args.seconds)
+                r["cpu_ms"] = (worker_cpu_s(server.proc.pid) - cpu) * 1000 / max(1, r["requests"])
+                row[name] = r
+            rounds.append(row)
     finally:
-        srv.stop()
+        for server in servers.values():
+            server.stop()
     print(f"wrk: {args.clients} connections, {args.seconds} s, {args.services} services, "
-          f"{os.cpu_count()} cores, one gunicorn gevent worker each")
-    print(f"{'handler':<9} {'tickets/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6}")
-    rates = {}
-    for name, r in rows.items():
-        ok = r["requests"] - r["non2xx"]
-        rates[name] = ok / r["seconds"]
-        print(f"{name:<9} {rates[name]:>10.0f} {r['p50'] / 1000:>7.1f} {r['p99'] / 1000:>7.1f} "
-              f"{r['max'] / 1000:>7.1f} {r['errors'] + r['non2xx']:>6}")
-    print(f"ratio giliran / trivial = {rates['giliran'] / rates['trivial']:.2f}, "
-          f"giliran / bare = {rates['giliran'] / rates['bare']:.2f}")
+          f"{os.cpu_count()} cores, one gunicorn gevent worker each; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    print(f"{'round':<5} {'handler':<9} {'tickets/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+          f"{'errors':>6} {'cpu ms/req':>10}")
+    ratios = []
+    for i, row in enumerate(rounds, 1):
+        rates = {}
+        for name, r in row.items():
+            rates[name] = (r["requests"] - r["non2xx"]) / r["seconds"]
+            print(f"{i:<5} {name:<9} {rates[name]:>10.0f} {r['p50'] / 1000:>7.1f} {r['p99'] / 1000:>7.1f} "
+                  f"{r['max'] / 1000:>7.1f} {r['errors'] + r['non2xx']:>6} {r['cpu_ms']:>10.2f}")
+        ratios.append((rates["giliran"] / rates["trivial"], rates["giliran"] / rates["bare"],
+                       rates["before"] / rates["trivial"] if "before" in rates else None))
+        print(f"{i:<5} ratio giliran / trivial = {ratios[-1][0]:.2f}, giliran / bare = {ratios[-1][1]:.2f}"
+              + (f", before / trivial = {ratios[-1][2]:.2f}" if "before" in rates else ""))
+    if len(rounds) > 1:
+        trivial = [r[0] for r in ratios]
+        print(f"ratio giliran / trivial: median {median(trivial):.2f}, range {min(trivial):.2f}-{max(trivial):.2f}; "
+              f"giliran / bare: median {median([r[1] for r in ratios]):.2f}")
+        if args.before is not None:
+            before = [r[2] for r in ratios]
+            print(f"ratio before / trivial: median {median(before):.2f}, range {min(before):.2f}-{max(before):.2f}")
+        for name in servers:
+            print(f"  {name:<8} cpu ms/request: median "
+                  f"{median([row[name]['cpu_ms'] for row in rounds]):.2f}; worst p99 "
+                  f"{max(row[name]['p99'] for row in rounds) / 1000:.1f} ms, max "
+                  f"{max(row[name]['max'] for row in rounds) / 1000:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,23 @@ end
 """
 
 
+def seed_voice_pack(db_path):
+    """Put the default voice pack beside a fresh database before its server starts.
+
+    A server on a new database makes the pack in the background (espeak-ng and sox on
+    every core for a few seconds); a running building has it already. Made once per
+    machine in the temp folder, then copied: the figures are the issue path's alone.
+    """
+    import shutil
+
+    from display import store, voice
+
+    cache = voice.generate_default_pack(Path(tempfile.gettempdir()) / "giliran-bench-voicepack")
+    target = store.packs_dir(db_path) / store.DEFAULT_PACK
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(cache, target, dirs_exist_ok=True)
+
+
 def prepare(srv, services):
     admin = srv.session()
     url = srv.url + "/api/v1"
@@ -87,6 +104,7 @@ def main():
           f"  database check")
     for clients in args.clients:
         workdir = Path(tempfile.mkdtemp(prefix="giliran-bench-"))
+        seed_voice_pack(workdir / "mpp.db")
         srv = Server(workdir / "mpp.db", env=env).start()
         try:
             ids, token = prepare(srv, args.services)

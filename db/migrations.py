@@ -271,6 +271,31 @@ def _m008_webhooks(db):
                "ts REAL NOT NULL, PRIMARY KEY (kind, ref_id))")
 
 
+def _m009_queue_counts(db):
+    # The waiting tickets of each service and how many of them are priority, kept by
+    # triggers in the same transaction as every change of a ticket (whoever writes it),
+    # so that a line's length and a new ticket's place are read, not counted, however
+    # long the line (db/queue.py).
+    db.execute("CREATE TABLE queue_counts (service_id INTEGER PRIMARY KEY, "
+               "waiting INTEGER NOT NULL DEFAULT 0, priority INTEGER NOT NULL DEFAULT 0)")
+    db.execute("INSERT INTO queue_counts (service_id, waiting, priority) "
+               "SELECT service_id, count(*), sum(priority > 0) FROM tickets "
+               "WHERE status = 'waiting' GROUP BY service_id")
+    join = ("INSERT INTO queue_counts (service_id, waiting, priority) "
+            "VALUES (new.service_id, 1, new.priority > 0) ON CONFLICT (service_id) DO UPDATE "
+            "SET waiting = waiting + 1, priority = priority + (excluded.priority)")
+    leave = ("UPDATE queue_counts SET waiting = waiting - 1, priority = priority - (old.priority > 0) "
+             "WHERE service_id = old.service_id")
+    db.execute(f"CREATE TRIGGER queue_counts_insert AFTER INSERT ON tickets "
+               f"WHEN new.status = 'waiting' BEGIN {join}; END")
+    db.execute(f"CREATE TRIGGER queue_counts_leave AFTER UPDATE OF status, service_id, priority "
+               f"ON tickets WHEN old.status = 'waiting' BEGIN {leave}; END")
+    db.execute(f"CREATE TRIGGER queue_counts_join AFTER UPDATE OF status, service_id, priority "
+               f"ON tickets WHEN new.status = 'waiting' BEGIN {join}; END")
+    db.execute(f"CREATE TRIGGER queue_counts_delete AFTER DELETE ON tickets "
+               f"WHEN old.status = 'waiting' BEGIN {leave}; END")
+
+
 MIGRATIONS = [
     (1, "initial", _m001_initial),
     (2, "weekly hours and holidays", _m002_weekly_hours_and_holidays),
@@ -280,6 +305,7 @@ MIGRATIONS = [
     (6, "server-side sessions", _m006_sessions),
     (7, "bookings", _m007_bookings),
     (8, "webhooks: outbox and deliveries", _m008_webhooks),
+    (9, "waiting counts per service", _m009_queue_counts),
 ]
 
 

@@ -35,6 +35,9 @@ class Change:
     # (event name, booking with name and full phone) for the messages to the citizen:
     # booking.created, booking.cancelled, booking.checked_in, booking.missed.
     booking_events: list = field(default_factory=list)
+    # service_id -> agency_id of services the change already read, so that publishing
+    # its events (rooms per agency) need not read them again.
+    agencies: dict = field(default_factory=dict)
 
 
 # -- webhooks --------------------------------------------------------------------
@@ -209,6 +212,7 @@ def insert_ticket(conn, clock, service, day, seq, now, *, priority_kind=None, de
         ).fetchone()[0]
     change.ticket = ticket_dict(conn, clock, row, service=service)
     change.queues = {service_id: waiting_count(conn, service_id)}
+    change.agencies = {service_id: service["agency_id"]}
     phone = contact_phone(conn, row)
     _notify(conn, "ticket.issued", change.ticket, now, **({"phone": phone} if phone else {}))
     return change

@@ -11,6 +11,13 @@ answered with the error: none of them happened.
 
 This is the single write path of Datasette's `execute_write_fn`; the rules
 themselves stay in the engine functions, which do not know about it.
+
+Under gevent the writer greenlet gathers the batch, but runs it (the SQL and
+the commit's fsync) on one real OS thread of its own: SQLite releases the GIL
+while it works and while it waits for the disk, so the event loop keeps
+parsing and answering requests meanwhile, and the writes that arrive during
+one commit form the next batch. On the loop itself every fsync stalled every
+request of the server.
 """
 
 import queue
@@ -26,6 +33,15 @@ MAX_BATCH = 64
 # the busy wait of one transaction, so a lock held by another process is
 # reported as that process's, not as ours.
 DEFAULT_WAIT_S = 15.0
+
+
+def _gevent_patched():
+    """Whether threads are greenlets here (gunicorn's gevent worker patched them)."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return monkey.is_module_patched("threading")
 
 
 class _Job:
@@ -49,6 +65,7 @@ class Writer:
         self._queue = queue.Queue()
         self._thread = None
         self._lock = threading.Lock()
+        self._os_thread = None  # gevent: the one OS thread that runs the batches
         self.batches = 0  # for the benchmark: how many commits
         self.writes = 0
 
@@ -109,11 +126,24 @@ class Writer:
                     for job in batch:
                         job.done.set()
                     continue
-            self._run_batch(conn, batch)
+            self._off_loop(self._run_batch, conn, batch)
             for job in batch:
                 job.done.set()
         if conn is not None:
             conn.close()
+        if self._os_thread is not None:
+            self._os_thread.kill()
+            self._os_thread = None
+
+    def _off_loop(self, fn, *args):
+        """Run `fn(*args)` off gevent's loop (on the writer's own OS thread), else inline."""
+        if not _gevent_patched():
+            return fn(*args)
+        if self._os_thread is None:
+            from gevent.threadpool import ThreadPool
+
+            self._os_thread = ThreadPool(1)
+        return self._os_thread.apply(fn, args)
 
     def _take(self, batch):
         """The jobs of `batch` still wanted, marked running (abandoned ones are dropped)."""

@@ -6,10 +6,10 @@ from flask import current_app, request
 
 from db import accounts, catalog, queue, tickets
 from web.auth import Forbidden, current_actor, idempotency_key, requires
-from web.limits import rate_limit
+from web.limits import window_limit
 from web.database import clock, get_db
 from web.events import present_ticket, publish
-from web.schemas import ServiceOut, TicketIn, TicketOut
+from web.schemas import ServiceOut, TicketIn, TicketOut, ticket_response
 
 bp = APIBlueprint("kiosk_api", __name__, url_prefix="/api/v1", tag="Kiosk")
 
@@ -30,15 +30,15 @@ def _issuing_device():
 
 
 def _issue_limit():
-    return f"{int(current_app.config['KIOSK_ISSUES_PER_MINUTE'])} per minute"
+    return current_app.config["KIOSK_ISSUES_PER_MINUTE"]
 
 
 @bp.post("/tickets")
 @requires("kiosk", "staff")
 # A leaked kiosk token must not drain the day's quotas: far above any queue of people.
-@rate_limit(_issue_limit, "too_many_tickets",
-            "This kiosk is issuing tickets faster than people can take them; wait a minute.",
-            key_func=_issuing_device, exempt_when=lambda: current_actor().kind != "device")
+@window_limit(_issue_limit, 60, "too_many_tickets",
+              "This kiosk is issuing tickets faster than people can take them; wait a minute.",
+              key_func=_issuing_device, exempt_when=lambda: current_actor().kind != "device")
 @bp.input(TicketIn, arg_name="body")
 @bp.output(TicketOut, status_code=201)
 @bp.doc(
@@ -68,7 +68,7 @@ def issue_ticket(body):
         printer_id=printer_id, job_payload={"base_url": request.host_url},
     )
     publish(conn, change)
-    return present_ticket(change.ticket)
+    return ticket_response(present_ticket(change.ticket), 201)
 
 
 # -- the kiosk's own device, and the tracking page's view of a ticket ----------

@@ -15,7 +15,7 @@ from db import accounts, bookings, demo, migrations, sessions, tickets
 from db.clock import Clock
 from db.connection import Pool, connect, create_private, private_folder
 from db.writer import Writer
-from web import cli, connections, errors, headers, i18n, input, limits, surface
+from web import cli, compress, connections, errors, headers, i18n, input, limits, static_cache, surface
 from web.database import close_db, db_session
 from web.schemas import ErrorOut
 
@@ -254,6 +254,9 @@ def create_app(test_config=None):
         app.config["SECRET_KEY"] = _secret_key(db_path)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    from web.auth import CookieSessions
+
+    app.session_interface = CookieSessions()
     app.security_schemes = {
         "BearerAuth": {"type": "http", "scheme": "bearer"},
         "SessionCookie": {"type": "apiKey", "in": "cookie", "name": "giliran_session"},
@@ -293,6 +296,8 @@ def create_app(test_config=None):
                booking_pages, webhooks_api):
         app.register_blueprint(bp)
     headers.init_app(app)
+    compress.init_app(app)
+    static_cache.init_app(app)
 
     message_queue = app.config["MESSAGE_QUEUE"]
     if surface.surface(app) == surface.PUBLIC:

@@ -11,6 +11,7 @@ from functools import wraps
 
 from apiflask import APIBlueprint
 from flask import current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 from db import accounts, sessions
 from db.errors import DomainError, Invalid
@@ -69,6 +70,16 @@ class Actor:
     @property
     def device_id(self):
         return self.id if self.kind == "device" else None
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, which builds nothing for a request without the
+    cookie (every device's request: kiosks, displays); Flask made its signer first."""
+
+    def open_session(self, app, request):
+        if not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def _bearer_token():

@@ -116,7 +116,7 @@ def publish(conn, change):
     if getattr(change, "print_job_id", None):
         wake_spool()  # first: the printer starts while the events go out
     wake_webhooks()
-    agencies = {}
+    agencies = dict(getattr(change, "agencies", None) or {})
     emit = socketio.emit
     if change.call is not None:
         aid = _service_agency(conn, change.call["service_id"], agencies)

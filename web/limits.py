@@ -16,6 +16,12 @@ or by hand (`over()` / `count()`) when only some outcomes count, as the
 login counts only its failures. Every limit answers 429 in the error shape
 of API.md with a `Retry-After` header. docs/security.md lists them all.
 
+A limit on a hot route (the kiosk's issue limit, checked on every ticket) uses
+`window_limit` instead: the same moving window kept in a deque per key, a few
+microseconds a hit, where Flask-Limiter's in-memory storage costs about a
+fifth of a ticket's CPU (it resolves the route's limits on each request,
+inserts at the front of a list, and starts a timer to expire old hits).
+
 `client_address()` is the socket's address, or, only when the request came
 from an address in MPP_TRUSTED_PROXIES, the address that proxy put last in
 `X-Forwarded-For` (werkzeug's ProxyFix). Without the setting a forged header
@@ -26,6 +32,8 @@ import ipaddress
 import math
 import re
 import time
+from collections import deque
+from functools import wraps
 
 from flask import request
 from flask_limiter import Limiter
@@ -39,10 +47,74 @@ def client_address():
     return request.remote_addr or "unknown"
 
 
+class _Limiter(Limiter):
+    def reset(self):
+        """Forget every count, this limiter's and the hot routes' windows."""
+        super().reset()
+        windows.clear()
+
+
 # moving-window: a limit of 20 per 5 minutes never lets 40 through across a
 # window edge, and the wait after a breach is at most the window.
-limiter = Limiter(key_func=client_address, storage_uri="memory://", strategy="moving-window",
-                  headers_enabled=False)
+limiter = _Limiter(key_func=client_address, storage_uri="memory://", strategy="moving-window",
+                   headers_enabled=False)
+
+
+class MovingWindows:
+    """Hits per key within a moving window, in memory (the server is one process).
+
+    Each key keeps at most `limit` times, oldest first, so a key costs at most its
+    limit in memory and a hit drops the expired times from the front.
+    """
+
+    def __init__(self):
+        self._hits = {}
+
+    def hit(self, key, limit, window_s, now=None):
+        """Record a hit under `key` and return 0; or, when `limit` hits already fall within
+        the last `window_s` seconds, record nothing and return the seconds to wait."""
+        now = time.time() if now is None else now
+        times = self._hits.get(key)
+        if times is None:
+            times = self._hits[key] = deque()
+        while times and times[0] <= now - window_s:
+            times.popleft()
+        if len(times) >= limit:
+            return max(1, math.ceil(times[0] + window_s - now))
+        times.append(now)
+        return 0
+
+    def clear(self):
+        self._hits.clear()
+
+
+windows = MovingWindows()
+
+
+class TooManyRequests(Exception):
+    """A window_limit was reached (answered 429 with Retry-After, see init_app)."""
+
+    def __init__(self, code, message, retry_after_s):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.retry_after_s = code, message, retry_after_s
+
+
+def window_limit(limit_func, window_s, code, message, key_func, exempt_when=None):
+    """At most `limit_func()` requests per `window_s` seconds per `key_func()`; past
+    that 429 `code` with Retry-After. `exempt_when()` true: not counted at all."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if exempt_when is None or not exempt_when():
+                wait = windows.hit(key_func(), int(limit_func()), window_s)
+                if wait:
+                    raise TooManyRequests(code, message, wait)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 _CODE = re.compile(r"^([a-z][a-z_]*): (.*)$", re.S)
 
@@ -124,6 +196,12 @@ def _too_many(error):
     return respond(429, code, message, headers={"Retry-After": str(wait)})
 
 
+def _too_many_window(error):
+    from web.errors import _respond
+
+    return _respond(429, error.code, error.message, headers={"Retry-After": str(error.retry_after_s)})
+
+
 def init_app(app):
     """Bind the limiter to the app and put the trusted-proxy rule in front of it all.
 
@@ -133,7 +211,16 @@ def init_app(app):
         parse(app.config[key])  # a mistyped setting stops the start, not the first login
     app.config["KIOSK_ISSUES_PER_MINUTE"] = int(app.config["KIOSK_ISSUES_PER_MINUTE"])
     limiter.init_app(app)
+    # The app has no default or application-wide limits, and a `rate_limit` route checks
+    # its own limits in its decorator: the limiter's check before every request only
+    # resolved, for each request, that there was nothing to check.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    # Likewise after each request: it adds X-RateLimit headers (off here) and applies
+    # `deduct_when` conditions (none here); a `rate_limit` route must not use deduct_when.
+    app.after_request_funcs[None] = [f for f in app.after_request_funcs[None]
+                                     if getattr(f, "args", ())[:1] != (limiter,)]
     app.register_error_handler(RateLimitExceeded, _too_many)
+    app.register_error_handler(TooManyRequests, _too_many_window)
     networks = parse_networks(app.config.get("TRUSTED_PROXIES"))
     app.config["TRUSTED_PROXY_NETWORKS"] = networks
     if networks:
