@@ -197,9 +197,9 @@ def _too_many(error):
 
 
 def _too_many_window(error):
-    from web.errors import _respond
+    from web.errors import respond
 
-    return _respond(429, error.code, error.message, headers={"Retry-After": str(error.retry_after_s)})
+    return respond(429, error.code, error.message, headers={"Retry-After": str(error.retry_after_s)})
 
 
 def init_app(app):
