@@ -2,12 +2,12 @@
 requests share one process (Flask-SocketIO's rule). See docs/performance.md
 for the figures that chose gevent over threads."""
 
-import os
+import settings
 
-bind = os.environ.get("MPP_BIND", "0.0.0.0:8000")
+bind = settings.get("BIND")
 workers = 1
 # gevent by default; MPP_WORKER_CLASS=gthread runs 50 threads instead (slower, see docs).
-worker_class = os.environ.get("MPP_WORKER_CLASS", "gevent")
+worker_class = settings.get("WORKER_CLASS")
 threads = 50 if worker_class == "gthread" else 1
 if worker_class == "gevent":
     # gevent's worker with a cap on connections per client address (worker.py).
@@ -18,9 +18,9 @@ timeout = 120
 graceful_timeout = 20
 # Idle keep-alive connections hold a SIGTERM up to this long.
 keepalive = 2
-accesslog = os.environ.get("MPP_ACCESS_LOG") or None
+accesslog = settings.get("ACCESS_LOG")
 errorlog = "-"
-loglevel = os.environ.get("MPP_LOG_LEVEL", "info")
+loglevel = settings.get("LOG_LEVEL")
 
 
 def post_worker_init(worker):

@@ -10,13 +10,13 @@ stays far below it). Behind a reverse proxy every client shares the proxy's
 address: set the proxy's own limit (nginx `limit_conn`) and raise this one.
 """
 
-import os
 import socket
 from collections import Counter
 
 from gunicorn.workers.ggevent import GeventWorker
 
-MAX_CONNECTIONS_PER_ADDRESS = 200
+import settings
+
 _BODY = b'{"error": {"code": "too_many_connections", "message": "Too many connections from this host."}}'
 REFUSAL = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 5\r\n"
            b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(_BODY), _BODY))
@@ -24,8 +24,7 @@ REFUSAL = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\
 
 def max_per_address():
     """The cap, from MPP_MAX_CONNECTIONS_PER_ADDRESS (0 turns it off)."""
-    value = os.environ.get("MPP_MAX_CONNECTIONS_PER_ADDRESS")
-    return int(value) if value else MAX_CONNECTIONS_PER_ADDRESS
+    return settings.number("MAX_CONNECTIONS_PER_ADDRESS", cast=int)
 
 
 class GiliranWorker(GeventWorker):

@@ -103,7 +103,7 @@ ADMIN_MESSAGES = {
     # devices and printers
     "kind": _l("Kind"), "kind_kiosk": _l("Kiosk"), "kind_display": _l("Display"),
     "printer": _l("Printer"), "shows_agencies": _l("Agencies shown"), "revoke": _l("Revoke"),
-    "revoked": _l("Revoked"), "pair_title": _l("Pairing link for {name}"),
+    "revoked": _l("Revoked"), "last_seen": _l("Last seen"), "never_seen": _l("never"), "pair_title": _l("Pairing link for {name}"),
     "pair_help": _l("Open this link once on the device, or scan the QR code with it. It is shown "
                     "only now; if it is lost, revoke the device and add it again."),
     "transport": _l("Connection"), "host": _l("Address (IP)"), "port": _l("Port"),

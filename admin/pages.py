@@ -1,6 +1,6 @@
 """The admin's and supervisor's pages, and the citizen's SKM survey page."""
 
-from flask import Blueprint, request
+from flask import request
 from flask_babel import lazy_gettext as _l
 
 from admin.booking_messages import BOOKING_ADMIN_MESSAGES
@@ -10,10 +10,9 @@ from db import survey
 from db.errors import NotFound
 from web.auth import current_actor
 from web.database import get_db
-from web.i18n import render_page
+from web.i18n import pages_blueprint, render_page
 
-bp = Blueprint("admin_pages", __name__, template_folder="templates",
-               static_folder="static", static_url_path="/admin/static")
+bp = pages_blueprint("admin", __name__)
 
 # Section -> its script; supervisors see only the first three (their agency's data).
 SECTIONS = {"board": ["board.js"], "reports": ["reports.js", "bookings.js"], "ikm": ["reports.js"],

@@ -12,9 +12,9 @@ from apiflask.validators import Length, Range
 from flask import current_app, request
 
 from db import accounts, bookings, catalog, checkin
-from db.errors import DomainError, NotFound
+from db.errors import NotFound
 from web.auth import Forbidden, agency_scope, current_actor, idempotency_key, require_agency, requires
-from web.limits import client_address, count, over, retry_after
+from web.limits import TooMany, client_address, count, over, retry_after
 from web.database import clock, get_db
 from web.events import present_booking, present_ticket, publish
 from web.schemas import In, TicketOut
@@ -28,14 +28,9 @@ bp = APIBlueprint("booking_api", __name__, url_prefix="/api/v1", tag="Bookings")
 LOOKUP_MISSES = "20 per 10 minutes"
 
 
-class TooManyLookups(DomainError):
-    status = 429
+class TooManyLookups(TooMany):
     code = "too_many_lookups"
     message = "Too many booking codes that do not exist were tried; wait a few minutes."
-
-    def __init__(self, retry_after_s):
-        super().__init__()
-        self.retry_after_s = retry_after_s
 
 
 def guarded_lookup(view):
@@ -60,23 +55,22 @@ def guarded_lookup(view):
 
 
 
+def _limited(limits, name, description):
+    """An optional whole number within its rule's limits (db/bookings.py)."""
+    return Integer(strict=True, load_default=None, allow_none=True, validate=Range(*limits[name]),
+                   metadata={"description": description})
+
+
 class BookingSettingsIn(In):
     enabled = Boolean(required=True)
-    slot_minutes = Integer(strict=True, load_default=None, allow_none=True,
-                           validate=Range(*bookings.LIMITS["slot_minutes"]),
-                           metadata={"description": "Length of a slot (default 30)"})
-    seats_per_slot = Integer(strict=True, load_default=None, allow_none=True,
-                             validate=Range(*bookings.LIMITS["seats_per_slot"]),
-                             metadata={"description": "Seats in each slot (default 2)"})
-    days_ahead = Integer(strict=True, load_default=None, allow_none=True,
-                         validate=Range(*bookings.LIMITS["days_ahead"]),
-                         metadata={"description": "How many days ahead a slot can be booked (default 14)"})
-    check_in_early_minutes = Integer(strict=True, load_default=None, allow_none=True,
-                                     validate=Range(*bookings.LIMITS["check_in_early_minutes"]),
-                                     metadata={"description": "Check-in opens this long before the slot (default 30)"})
-    check_in_late_minutes = Integer(strict=True, load_default=None, allow_none=True,
-                                    validate=Range(*bookings.LIMITS["check_in_late_minutes"]),
-                                    metadata={"description": "Check-in closes this long after the slot starts (default 15)"})
+    slot_minutes = _limited(bookings.LIMITS, "slot_minutes", "Length of a slot (default 30)")
+    seats_per_slot = _limited(bookings.LIMITS, "seats_per_slot", "Seats in each slot (default 2)")
+    days_ahead = _limited(bookings.LIMITS, "days_ahead",
+                          "How many days ahead a slot can be booked (default 14)")
+    check_in_early_minutes = _limited(bookings.LIMITS, "check_in_early_minutes",
+                                      "Check-in opens this long before the slot (default 30)")
+    check_in_late_minutes = _limited(bookings.LIMITS, "check_in_late_minutes",
+                                     "Check-in closes this long after the slot starts (default 15)")
     nik_required = Boolean(load_default=None, allow_none=True,
                            metadata={"description": "Bookings must give a NIK (default false)"})
 
@@ -93,12 +87,10 @@ class BookingSettingsOut(Schema):
 
 
 class MppBookingSettings(In):
-    release_delay_minutes = Integer(strict=True, load_default=None, allow_none=True,
-                                    validate=Range(*bookings.MPP_LIMITS["release_delay_minutes"]),
-                                    metadata={"description": "A cancelled seat is offered again after this long (default 15)"})
-    purge_after_days = Integer(strict=True, load_default=None, allow_none=True,
-                               validate=Range(*bookings.MPP_LIMITS["purge_after_days"]),
-                               metadata={"description": "Name, phone and NIK digits are dropped this long after the slot (default 30)"})
+    release_delay_minutes = _limited(bookings.MPP_LIMITS, "release_delay_minutes",
+                                     "A cancelled seat is offered again after this long (default 15)")
+    purge_after_days = _limited(bookings.MPP_LIMITS, "purge_after_days",
+                                "Name, phone and NIK digits are dropped this long after the slot (default 30)")
 
 
 class SlotsQuery(In):

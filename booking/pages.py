@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import qrcode
 import qrcode.image.svg
 from babel.dates import format_date
-from flask import Blueprint, Response, current_app
+from flask import Response, abort, current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,10 +17,9 @@ from db import accounts, bookings, catalog, queue
 from db.errors import NotFound
 from web.database import clock, get_db
 from web.events import present_booking, tracking_url
-from web.i18n import render_page
+from web.i18n import pages_blueprint, render_page
 
-bp = Blueprint("booking_pages", __name__, template_folder="templates",
-               static_folder="static", static_url_path="/booking/static")
+bp = pages_blueprint("booking", __name__)
 
 # Strings the booking page's JavaScript shows.
 BOOKING_MESSAGES = {
@@ -106,7 +105,7 @@ def card_view(conn, code):
         "service_name": service["name"],
         "agency_name": agency["name"],
         "requirements": service["requirements"] or "",
-        "mpp_name": accounts.get_setting(conn, "mpp_name", "Mal Pelayanan Publik"),
+        "mpp_name": accounts.mpp_name(conn),
         "mpp_address": accounts.get_setting(conn, "mpp_address", "") or "",
         "day": format_date(start.date(), "EEEE, d MMMM y", locale=lang),
         "time": f"{_hm(start, lang)}–{_hm(end, lang)} {zone}".strip(),
@@ -121,7 +120,7 @@ def card_view(conn, code):
 @bp.get("/booking")
 def booking():
     """The booking page: one screen a step, for a phone."""
-    name = accounts.get_setting(get_db(), "mpp_name", "Mal Pelayanan Publik")
+    name = accounts.mpp_name(get_db())
     return render_page("booking/booking.html", page_messages=BOOKING_MESSAGES,
                        config={"today": clock().service_day()}, mpp_name=name)
 
@@ -135,6 +134,14 @@ def card(code):
         return render_page("booking/card_missing.html"), 404
     return render_page("booking/card.html", page_messages=CARD_MESSAGES,
                        config={"code": view["code"], "status": view["booking"]["status"]}, view=view)
+
+
+def _card_or_404(code):
+    """The card's view, or a plain-text 404 for an image or file that has no page."""
+    try:
+        return card_view(get_db(), code)
+    except NotFound:
+        abort(Response("not found", status=404, mimetype="text/plain"))
 
 
 def _qr_image(url, factory=None):
@@ -158,10 +165,7 @@ def qr(code):
 @bp.get("/b/<code>/card.png")
 def card_png(code):
     """The booking card as an image, to keep in the phone's gallery."""
-    try:
-        view = card_view(get_db(), code)
-    except NotFound:
-        return Response("not found", status=404, mimetype="text/plain")
+    view = _card_or_404(code)
     png = card_image.render(view, _qr_image(view["booking"]["booking_url"]).get_image(),
                             labels={"code": _("Booking code"), "when": _("Day and time"),
                                     "bring": _("Bring"), "state": view["state"]})
@@ -192,10 +196,7 @@ def _fold(line):
 @bp.get("/b/<code>/booking.ics")
 def ics(code):
     """The booking as a calendar event, with a reminder an hour before."""
-    try:
-        view = card_view(get_db(), code)
-    except NotFound:
-        return Response("not found", status=404, mimetype="text/plain")
+    view = _card_or_404(code)
     fmt = "%Y%m%dT%H%M%SZ"
     where = ", ".join(x for x in (view["mpp_name"], view["mpp_address"]) if x)
     description = "\n".join(x for x in (

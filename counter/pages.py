@@ -1,7 +1,7 @@
 """The officer's console pages: log in, choose a counter, then the console itself."""
 
 
-from flask import Blueprint, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from db import catalog, queue, tickets
@@ -10,12 +10,11 @@ from db.errors import NotFound
 from web.auth import current_actor
 from web.database import clock, get_db
 from web.events import present_counter
-from web.i18n import render_page
+from web.i18n import pages_blueprint, render_page
 
 from counter.booking_messages import BOOKING_MESSAGES
 
-bp = Blueprint("counter_pages", __name__, template_folder="templates",
-               static_folder="static", static_url_path="/counter/static")
+bp = pages_blueprint("counter", __name__)
 
 START_MESSAGES = {
     "err_bad_credentials": _l("Wrong username or password."),

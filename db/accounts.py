@@ -8,9 +8,11 @@ import sqlite3
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+import settings
 from db.catalog import audit, get_agency, now_iso
 from db.connection import write
-from db.errors import Conflict, Invalid, NotFound
+from db.clock import utc_iso
+from db.errors import Conflict, DomainError, check_fields, found
 
 ROLES = ("admin", "supervisor", "officer")
 # keypad: a hardware call button bound to one counter (counter/keypad.py).
@@ -71,6 +73,14 @@ def authenticate(conn, username, password, verify=None):
     return row
 
 
+def check_role(role, agency_id, fields):
+    """A sentence in `fields` unless the role is known and, below admin, has an agency."""
+    if role not in ROLES:
+        fields["role"] = f"One of: {', '.join(ROLES)}."
+    elif role != "admin" and agency_id is None:
+        fields["agency_id"] = "Officers and supervisors belong to an agency."
+
+
 def insert_user(conn, username, password, role, agency_id, full_name, actor_id):
     """Insert a person inside the caller's write transaction (create_user's rule)."""
     fields = {}
@@ -78,12 +88,8 @@ def insert_user(conn, username, password, role, agency_id, full_name, actor_id):
         fields["username"] = "3-40 letters, digits, '.', '-' or '_'."
     if len(password or "") < MIN_PASSWORD:
         fields["password"] = f"At least {MIN_PASSWORD} characters."
-    if role not in ROLES:
-        fields["role"] = f"One of: {', '.join(ROLES)}."
-    elif role != "admin" and agency_id is None:
-        fields["agency_id"] = "Officers and supervisors belong to an agency."
-    if fields:
-        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    check_role(role, agency_id, fields)
+    check_fields(fields)
     if agency_id is not None:
         get_agency(conn, agency_id)
     try:
@@ -129,15 +135,13 @@ def device_dict(row):
     config = json.loads(row["config"] or "{}")
     return {"id": row["id"], "kind": row["kind"], "name": row["name"],
             "printer_id": row["printer_id"], "active": bool(row["active"]),
-            "agency_ids": config.get("agency_ids")}
+            "agency_ids": config.get("agency_ids"),
+            "last_seen_at": utc_iso(row["last_seen_ts"]) if row["last_seen_ts"] else None}
 
 
 def get_device(conn, device_id):
     """One device row by id."""
-    row = conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
-    if row is None:
-        raise NotFound("device_not_found", "No device with that id.")
-    return row
+    return found(conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone(), "device")
 
 
 def device_by_token(conn, token):
@@ -151,11 +155,9 @@ def device_by_token(conn, token):
 
 
 def _check_printer(conn, printer_id):
-    if printer_id is not None and not conn.execute(
-        "SELECT 1 FROM printers WHERE id = ?", (printer_id,)
-    ).fetchone():
-        raise NotFound("printer_not_found", "No printer with that id.",
-                       {"printer_id": "Unknown printer."})
+    if printer_id is not None:
+        found(conn.execute("SELECT 1 FROM printers WHERE id = ?", (printer_id,)).fetchone(),
+              "printer", field=True)
 
 
 def insert_device(conn, kind, name, printer_id, token, actor_id, config=None):
@@ -165,8 +167,7 @@ def insert_device(conn, kind, name, printer_id, token, actor_id, config=None):
         fields["kind"] = f"One of: {', '.join(DEVICE_KINDS)}."
     if not (name or "").strip():
         fields["name"] = "Required."
-    if fields:
-        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    check_fields(fields)
     _check_printer(conn, printer_id)
     row = conn.execute(
         "INSERT INTO devices (kind, name, token_hash, printer_id, config, active, created_at) "
@@ -202,7 +203,7 @@ def _update_device(conn, device_id, name, printer_id, agency_ids, actor_id):
     changes = {}
     if name is not UNSET:
         if not (name or "").strip():
-            raise Invalid("validation_error", "Some fields are not valid.", {"name": "Required."})
+            check_fields({"name": "Required."})
         changes["name"] = name.strip()
     if printer_id is not UNSET:
         _check_printer(conn, printer_id)
@@ -232,12 +233,23 @@ def list_devices(conn):
     return [device_dict(r) for r in conn.execute("SELECT * FROM devices ORDER BY id")]
 
 
-def touch_device(conn, device_id, ts):
-    """Remember when a device was last seen (best effort, outside any transaction)."""
+# last_seen_ts is written at most this often per device (a write per request would cost
+# more than the request).
+TOUCH_EVERY_S = 60
+
+
+def _touch_device(conn, device_id, ts):
+    conn.execute("UPDATE devices SET last_seen_ts = ? WHERE id = ?", (ts, device_id))
+
+
+def touch_device(conn, device, ts):
+    """Remember that this device row was seen at `ts`, at most once a minute (best effort)."""
+    if device["last_seen_ts"] is not None and ts - device["last_seen_ts"] < TOUCH_EVERY_S:
+        return
     try:
-        conn.execute("UPDATE devices SET last_seen_ts = ? WHERE id = ?", (ts, device_id))
-    except sqlite3.OperationalError:
-        pass  # busy: the next request will record it
+        write(conn, _touch_device, device["id"], ts)
+    except DomainError:
+        pass  # busy: its next request records it
 
 
 # -- printers ------------------------------------------------------------------
@@ -307,8 +319,7 @@ def _create_printer(conn, name, transport, options, paper_mm, file_dirs, actor_i
         fields.update(more)
     if paper_mm not in (58, 80):
         fields["paper_mm"] = "58 or 80."
-    if fields:
-        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    check_fields(fields)
     row = conn.execute(
         "INSERT INTO printers (name, transport, config, paper_mm, status, created_at) "
         "VALUES (?, ?, ?, ?, 'unknown', ?) RETURNING *",
@@ -325,12 +336,12 @@ def create_printer(conn, name, transport, options, *, paper_mm=80, file_dirs=(),
     return write(conn, _create_printer, name, transport, options, paper_mm, tuple(file_dirs), actor_id)
 
 
-def list_printers(conn):
-    """Every printer with its last known state."""
-    return [printer_dict(r) for r in conn.execute("SELECT * FROM printers ORDER BY id")]
-
-
 # -- settings ------------------------------------------------------------------
+
+
+def mpp_name(conn):
+    """The MPP's name as the admin set it, else the default name."""
+    return get_setting(conn, "mpp_name") or settings.MPP_NAME
 
 
 def get_setting(conn, key, default=None):

@@ -9,15 +9,16 @@ from datetime import date
 from werkzeug.security import generate_password_hash
 
 from db import accounts, catalog, sessions
-from db.accounts import MIN_PASSWORD, ROLES, UNSET
-from db.catalog import AGENCY_CODE_RE, PREFIX_RE, audit, check_hours, get_agency, get_service
+from db.accounts import MIN_PASSWORD, UNSET
+from db.catalog import audit, check_hours, get_agency, get_service
 from db.clock import parse_hhmm
 from db.connection import write
-from db.errors import Conflict, Invalid, NotFound
+from db.errors import Conflict, NotFound, check_fields, found
 
 
-def _invalid(fields):
-    raise Invalid("validation_error", "Some fields are not valid.", fields)
+def _given(values, *keys):
+    """The values an edit sends among `keys` (the others are left as they are)."""
+    return {k: values[k] for k in keys if values.get(k, UNSET) is not UNSET}
 
 
 def _apply(conn, table, row_id, changes, action, actor_id):
@@ -40,18 +41,7 @@ def list_all_agencies(conn, agency_id=None):
 
 def _update_agency(conn, agency_id, values, actor_id):
     get_agency(conn, agency_id)
-    changes = {}
-    if values.get("code", UNSET) is not UNSET:
-        code = (values["code"] or "").strip()
-        if not AGENCY_CODE_RE.match(code):
-            _invalid({"code": "1-32 letters, digits, '-' or '_'."})
-        if conn.execute("SELECT 1 FROM agencies WHERE code = ? AND id != ?", (code, agency_id)).fetchone():
-            raise Conflict("code_taken", f"An agency with code {code} already exists.", {"code": "Already taken."})
-        changes["code"] = code
-    if values.get("name", UNSET) is not UNSET:
-        if not (values["name"] or "").strip():
-            _invalid({"name": "Required."})
-        changes["name"] = values["name"].strip()
+    changes = catalog.check_agency(conn, _given(values, "code", "name"), agency_id)
     if values.get("color", UNSET) is not UNSET:
         changes["color"] = values["color"]
     if values.get("active", UNSET) is not UNSET:
@@ -114,24 +104,13 @@ def check_week_hours(hours):
 
 def _update_service(conn, service_id, values, actor_id):
     row = get_service(conn, service_id)
-    changes, fields = {}, {}
+    fields = {}
     get = lambda k: values.get(k, UNSET)  # noqa: E731
-    if get("prefix") is not UNSET:
-        prefix = (values["prefix"] or "").strip().upper()
-        if not PREFIX_RE.match(prefix):
-            fields["prefix"] = "1 to 3 letters A-Z."
-        changes["prefix"] = prefix
-    if get("name") is not UNSET:
-        if not (values["name"] or "").strip():
-            fields["name"] = "Required."
-        changes["name"] = (values["name"] or "").strip()
-    for key, low in (("daily_quota", 1), ("target_wait_min", 1), ("default_service_s", 1)):
-        if get(key) is not UNSET:
-            if values[key] is not None and values[key] < low:
-                fields[key] = f"At least {low}."
-            if values[key] is None and key != "daily_quota":
-                fields[key] = "Required."
-            changes[key] = values[key]
+    changes = catalog.check_service(
+        _given(values, "prefix", "name", *catalog.SERVICE_MINIMUMS), fields)
+    for key in ("target_wait_min", "default_service_s"):  # no quota is a quota; these have none
+        if key in changes and changes[key] is None:
+            fields[key] = "Required."
     if get("requirements") is not UNSET:
         changes["requirements"] = values["requirements"] or ""
     for key in ("opens_at", "closes_at"):
@@ -145,8 +124,7 @@ def _update_service(conn, service_id, values, actor_id):
         changes["hours"] = json.dumps(clean) if clean is not None else None
     if get("active") is not UNSET:
         changes["active"] = 1 if values["active"] else 0
-    if fields:
-        _invalid(fields)
+    check_fields(fields)
     if changes.get("active", row["active"]) and ("prefix" in changes or changes.get("active")):
         catalog.check_prefix_free(conn, changes.get("prefix", row["prefix"]), service_id)
     _apply(conn, "services", service_id, changes, "service.update", actor_id)
@@ -170,7 +148,7 @@ def _set_holiday(conn, day, name, actor_id, clock=None):
     try:
         day = date.fromisoformat(day).isoformat()
     except (TypeError, ValueError):
-        _invalid({"day": "A date as YYYY-MM-DD."})
+        check_fields({"day": "A date as YYYY-MM-DD."})
     conn.execute("INSERT INTO holidays (day, name) VALUES (?, ?) "
                  "ON CONFLICT(day) DO UPDATE SET name = excluded.name", (day, name or ""))
     audit(conn, "holiday.set", f"holiday:{day}", {"name": name}, user_id=actor_id)
@@ -216,9 +194,7 @@ def delete_holiday(conn, day, *, actor_id=None):
 
 
 def _update_counter(conn, counter_id, values, actor_id):
-    row = conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone()
-    if row is None:
-        raise NotFound("counter_not_found", "No counter with that id.")
+    row = found(conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone(), "counter")
     changes = {}
     if values.get("number", UNSET) is not UNSET:
         changes["number"] = values["number"]
@@ -227,17 +203,12 @@ def _update_counter(conn, counter_id, values, actor_id):
     try:
         _apply(conn, "counters", counter_id, changes, "counter.update", actor_id)
     except sqlite3.IntegrityError:
-        raise Conflict("counter_number_taken", "This agency already has a counter with that number.",
-                       {"number": "Already taken in this agency."})
+        raise catalog.counter_number_taken(changes.get("number", row["number"]))
     service_ids = values.get("service_ids", UNSET)
     if service_ids is not UNSET:
-        service_ids = list(dict.fromkeys(service_ids or []))
-        if not service_ids:
-            _invalid({"service_ids": "A counter serves at least one service."})
-        for sid in service_ids:
-            srow = conn.execute("SELECT agency_id FROM services WHERE id = ?", (sid,)).fetchone()
-            if srow is None or srow[0] != row["agency_id"]:
-                _invalid({"service_ids": f"Service {sid} is not a service of this agency."})
+        fields = {}
+        service_ids = catalog.check_counter_services(conn, row["agency_id"], service_ids, fields)
+        check_fields(fields)
         conn.execute("DELETE FROM counter_services WHERE counter_id = ?", (counter_id,))
         conn.executemany("INSERT INTO counter_services (counter_id, service_id) VALUES (?, ?)",
                          [(counter_id, sid) for sid in service_ids])
@@ -257,10 +228,7 @@ def update_counter(conn, clock, counter_id, values, *, actor_id=None):
 
 
 def _user_row(conn, user_id):
-    row = accounts.get_user(conn, user_id)
-    if row is None:
-        raise NotFound("user_not_found", "No user with that id.")
-    return row
+    return found(accounts.get_user(conn, user_id), "user")
 
 
 def _update_user(conn, user_id, values, actor_id):
@@ -269,15 +237,14 @@ def _update_user(conn, user_id, values, actor_id):
     role = values.get("role", UNSET)
     agency_id = values.get("agency_id", UNSET)
     if role is not UNSET:
-        if role not in ROLES:
-            _invalid({"role": f"One of: {', '.join(ROLES)}."})
         changes["role"] = role
     if agency_id is not UNSET:
-        if agency_id is not None:
-            get_agency(conn, agency_id)
         changes["agency_id"] = agency_id
-    if changes.get("role", row["role"]) != "admin" and changes.get("agency_id", row["agency_id"]) is None:
-        _invalid({"agency_id": "Officers and supervisors belong to an agency."})
+    fields = {}
+    accounts.check_role(changes.get("role", row["role"]), changes.get("agency_id", row["agency_id"]), fields)
+    check_fields(fields)
+    if changes.get("agency_id") is not None:
+        get_agency(conn, changes["agency_id"])
     if values.get("full_name", UNSET) is not UNSET:
         changes["full_name"] = (values["full_name"] or "").strip() or None
     if values.get("active", UNSET) is not UNSET:
@@ -300,7 +267,7 @@ def update_user(conn, user_id, values, *, actor_id=None):
 def _reset_password(conn, user_id, password, actor_id):
     _user_row(conn, user_id)
     if len(password or "") < MIN_PASSWORD:
-        _invalid({"password": f"At least {MIN_PASSWORD} characters."})
+        check_fields({"password": f"At least {MIN_PASSWORD} characters."})
     conn.execute("UPDATE users SET password_hash = ? WHERE id = ?",
                  (generate_password_hash(password, accounts.HASH_METHOD), user_id))
     audit(conn, "user.password", f"user:{user_id}", user_id=actor_id)

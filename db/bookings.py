@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from db import catalog, webhooks
 from db.clock import parse_hhmm
 from db.connection import write
-from db.errors import Conflict, Invalid, NotFound
+from db.errors import Conflict, Invalid, NotFound, check_fields
 from db.identity import check_nik, keyed_hash, mask_phone, normalise_phone
 
 # The settings per service, with the contract's defaults.
@@ -66,8 +66,7 @@ def _check_limits(values, limits):
             continue
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             fields[key] = f"A whole number from {low} to {high}."
-    if fields:
-        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    check_fields(fields)
 
 
 def _put_settings(conn, service_id, values, actor_id):
@@ -339,8 +338,7 @@ def book(conn, clock, service_id, start, name, phone, *, nik=None, secret):
         start_ts = parse_start(clock, start)
     except Invalid as exc:
         fields.update(exc.fields)
-    if fields:
-        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    check_fields(fields)
     return write(conn, _book, clock, service_id, start_ts, name, phone, nik_hash, nik_last4, nik_given)
 
 

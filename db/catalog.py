@@ -6,7 +6,7 @@ import sqlite3
 
 from db.clock import parse_hhmm, utc_iso
 from db.connection import write
-from db.errors import Conflict, Invalid, NotFound
+from db.errors import Conflict, check_fields, found
 
 PREFIX_RE = re.compile(r"^[A-Z]{1,3}$")
 AGENCY_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -47,24 +47,39 @@ def list_agencies(conn):
 
 def get_agency(conn, agency_id):
     """One agency by id."""
-    row = conn.execute("SELECT * FROM agencies WHERE id = ?", (agency_id,)).fetchone()
-    if row is None:
-        raise NotFound("agency_not_found", "No agency with that id.", {"agency_id": "Unknown agency."})
-    return row
+    return found(conn.execute("SELECT * FROM agencies WHERE id = ?", (agency_id,)).fetchone(),
+                 "agency", field=True)
+
+
+def _text(values, key, clean, fields, ok=bool, message="Required.", upper=False):
+    """`values[key]`, if given, stripped into `clean`; `message` in `fields` unless `ok(text)`."""
+    if key in values:
+        text = (values[key] or "").strip()
+        clean[key] = text = text.upper() if upper else text
+        if not ok(text):
+            fields[key] = message
+
+
+def check_agency(conn, values, agency_id=None):
+    """The agency's `code` and `name` among `values`, cleaned, or Invalid / Conflict code_taken.
+
+    Creating checks both; an edit checks those it changes (`agency_id`: the agency edited).
+    """
+    clean, fields = {}, {}
+    _text(values, "code", clean, fields, AGENCY_CODE_RE.match, "1-32 letters, digits, '-' or '_'.")
+    _text(values, "name", clean, fields)
+    check_fields(fields)
+    if "code" in clean and conn.execute("SELECT 1 FROM agencies WHERE code = ? AND id IS NOT ?",
+                                        (clean["code"], agency_id)).fetchone():
+        raise Conflict("code_taken", f"An agency with code {clean['code']} already exists.",
+                       {"code": "Already taken."})
+    return clean
 
 
 def insert_agency(conn, code, name, color, user_id):
     """Insert an agency inside the caller's write transaction (create_agency's rule)."""
-    code = code.strip()
-    name = name.strip()
-    if not AGENCY_CODE_RE.match(code):
-        raise Invalid("invalid_code", "The agency code is not valid.",
-                      {"code": "1-32 letters, digits, '-' or '_'."})
-    if not name:
-        raise Invalid("invalid_name", "The agency needs a name.", {"name": "Required."})
-    if conn.execute("SELECT 1 FROM agencies WHERE code = ?", (code,)).fetchone():
-        raise Conflict("code_taken", f"An agency with code {code} already exists.",
-                       {"code": "Already taken."})
+    clean = check_agency(conn, {"code": code, "name": name})
+    code, name = clean["code"], clean["name"]
     row = conn.execute(
         "INSERT INTO agencies (code, name, color, sort, active, created_at) "
         "VALUES (?, ?, ?, 0, 1, ?) RETURNING *",
@@ -84,11 +99,8 @@ def create_agency(conn, code, name, *, color=None, user_id=None):
 
 def get_service(conn, service_id):
     """One service row by id."""
-    row = conn.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone()
-    if row is None:
-        raise NotFound("service_not_found", "No service with that id.",
-                       {"service_id": "Unknown service."})
-    return row
+    return found(conn.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone(),
+                 "service", field=True)
 
 
 def is_holiday(conn, day):
@@ -253,25 +265,37 @@ def check_prefix_free(conn, prefix, service_id=None):
                        {"prefix": f"Already used by service {row['id']}."})
 
 
+# A service's numbers: at least 1 each; a quota may be left out (no quota).
+SERVICE_MINIMUMS = {"daily_quota": "At least 1, or leave it out for no quota.",
+                    "target_wait_min": "At least 1 minute.", "default_service_s": "At least 1 second."}
+
+
+def check_service(values, fields):
+    """The service fields among `values`, cleaned; a sentence in `fields` for each wrong one.
+
+    Creating checks every field; an edit checks those it changes.
+    """
+    clean = {}
+    _text(values, "prefix", clean, fields, PREFIX_RE.match, "1 to 3 letters A-Z.", upper=True)
+    _text(values, "name", clean, fields)
+    for key, minimum in SERVICE_MINIMUMS.items():
+        if key in values:
+            if values[key] is not None and values[key] < 1:
+                fields[key] = minimum
+            clean[key] = values[key]
+    return clean
+
+
 def insert_service(conn, agency_id, prefix, name, requirements, daily_quota, opens_at,
                     closes_at, target_wait_min, default_service_s, user_id):
     """Insert a service inside the caller's write transaction (create_service's rule)."""
     fields = {}
-    prefix = (prefix or "").strip().upper()
-    name = (name or "").strip()
-    if not PREFIX_RE.match(prefix):
-        fields["prefix"] = "1 to 3 letters A-Z."
-    if not name:
-        fields["name"] = "Required."
-    if daily_quota is not None and daily_quota < 1:
-        fields["daily_quota"] = "At least 1, or leave it out for no quota."
-    if target_wait_min is not None and target_wait_min < 1:
-        fields["target_wait_min"] = "At least 1 minute."
-    if default_service_s is not None and default_service_s < 1:
-        fields["default_service_s"] = "At least 1 second."
+    clean = check_service({"prefix": prefix, "name": name, "daily_quota": daily_quota,
+                           "target_wait_min": target_wait_min,
+                           "default_service_s": default_service_s}, fields)
+    prefix, name = clean["prefix"], clean["name"]
     check_hours(opens_at, closes_at, fields)
-    if fields:
-        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    check_fields(fields)
     get_agency(conn, agency_id)
     check_prefix_free(conn, prefix)
     row = conn.execute(
@@ -298,13 +322,9 @@ def create_service(conn, clock, agency_id, prefix, name, *, requirements="", dai
 # -- counters ------------------------------------------------------------------
 
 
-def insert_counter(conn, agency_id, number, name, service_ids, user_id):
-    """Insert a counter inside the caller's write transaction (create_counter's rule)."""
-    get_agency(conn, agency_id)
-    fields = {}
-    if number < 1:
-        fields["number"] = "At least 1."
-    service_ids = list(dict.fromkeys(service_ids))
+def check_counter_services(conn, agency_id, service_ids, fields):
+    """The services a counter of this agency serves, without repeats; a sentence in `fields` if wrong."""
+    service_ids = list(dict.fromkeys(service_ids or []))
     if not service_ids:
         fields["service_ids"] = "A counter serves at least one service."
     for sid in service_ids:
@@ -313,8 +333,23 @@ def insert_counter(conn, agency_id, number, name, service_ids, user_id):
             fields["service_ids"] = f"Unknown service {sid}."
         elif row[0] != agency_id:
             fields["service_ids"] = f"Service {sid} belongs to another agency."
-    if fields:
-        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    return service_ids
+
+
+def counter_number_taken(number):
+    """The Conflict of a counter number its agency already has."""
+    return Conflict("counter_number_taken", f"This agency already has a counter number {number}.",
+                    {"number": "Already taken in this agency."})
+
+
+def insert_counter(conn, agency_id, number, name, service_ids, user_id):
+    """Insert a counter inside the caller's write transaction (create_counter's rule)."""
+    get_agency(conn, agency_id)
+    fields = {}
+    if number < 1:
+        fields["number"] = "At least 1."
+    service_ids = check_counter_services(conn, agency_id, service_ids, fields)
+    check_fields(fields)
     try:
         row = conn.execute(
             "INSERT INTO counters (agency_id, number, name, state, created_at) "
@@ -322,9 +357,7 @@ def insert_counter(conn, agency_id, number, name, service_ids, user_id):
             (agency_id, number, name or f"Loket {number}", now_iso()),
         ).fetchone()
     except sqlite3.IntegrityError:
-        raise Conflict("counter_number_taken",
-                       f"This agency already has a counter number {number}.",
-                       {"number": "Already taken in this agency."})
+        raise counter_number_taken(number)
     conn.executemany(
         "INSERT INTO counter_services (counter_id, service_id) VALUES (?, ?)",
         [(row[0], sid) for sid in service_ids],

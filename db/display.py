@@ -10,6 +10,8 @@ import secrets
 import time
 from pathlib import Path
 
+import settings
+
 from db.accounts import get_setting, put_setting
 from db.catalog import audit
 from db.clock import utc_iso
@@ -21,7 +23,7 @@ DEFAULT_PACK = "default"
 COUNTER_KINDS = ("loket", "meja", "ruang")
 PACK_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 SETTINGS = {
-    "mpp_name": "Mal Pelayanan Publik",
+    "mpp_name": settings.MPP_NAME,
     "running_text": "",
     "voice_pack": DEFAULT_PACK,
     "announce_mode": "digits",

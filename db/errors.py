@@ -25,6 +25,18 @@ class NotFound(DomainError):
     message = "No such thing."
 
 
+def found(row, what, *, by="id", field=False):
+    """The row, or NotFound `<what>_not_found` ("No <what> with that <by>.").
+
+    With `field`, the error also names the input field `<what>_id` ("Unknown <what>.").
+    """
+    if row is None:
+        name = what.replace("_", " ")
+        raise NotFound(f"{what}_not_found", f"No {name} with that {by}.",
+                       {f"{what}_id": f"Unknown {name}."} if field else None)
+    return row
+
+
 class Conflict(DomainError):
     status = 409
 
@@ -33,6 +45,12 @@ class Invalid(DomainError):
     status = 400
     code = "invalid"
     message = "The input is not valid."
+
+
+def check_fields(fields):
+    """Refuse with 400 validation_error and a sentence per field, if any field is wrong."""
+    if fields:
+        raise Invalid("validation_error", "Some fields are not valid.", fields)
 
 
 class DatabaseBusy(DomainError):

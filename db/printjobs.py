@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from db.catalog import audit
 from db.connection import write
-from db.errors import Conflict, NotFound
+from db.errors import Conflict, found
 
 OPEN = ("pending", "printing")
 STATUSES = ("pending", "printing", "printed", "failed")
@@ -50,10 +50,7 @@ def backoff_s(attempts, min_s=2.0, max_s=30.0):
 
 
 def _job_row(conn, job_id):
-    row = conn.execute("SELECT * FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
-    if row is None:
-        raise NotFound("print_job_not_found", "No print job with that id.")
-    return row
+    return found(conn.execute("SELECT * FROM print_jobs WHERE id = ?", (job_id,)).fetchone(), "print_job")
 
 
 def get_job(conn, job_id):
@@ -206,9 +203,7 @@ def retry_now(conn, printer_id, now, *, leased=False):
 
 
 def _set_printer_status(conn, printer_id, status, detail, now):
-    row = conn.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone()
-    if row is None:
-        raise NotFound("printer_not_found", "No printer with that id.")
+    row = found(conn.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone(), "printer")
     detail = (detail or None) and str(detail)[:300]
     if row["status"] == status and row["status_detail"] == detail:
         conn.execute("UPDATE printers SET status_ts = ? WHERE id = ?", (now, printer_id))
@@ -243,17 +238,12 @@ def _insert(conn, ticket_id, printer_id, device_id, payload, now):
 
 
 def _printer_row(conn, printer_id):
-    row = conn.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone()
-    if row is None:
-        raise NotFound("printer_not_found", "No printer with that id.",
-                       {"printer_id": "Unknown printer."})
-    return row
+    return found(conn.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone(),
+                 "printer", field=True)
 
 
 def _reprint(conn, ticket_id, printer_id, now, user_id, payload):
-    ticket = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-    if ticket is None:
-        raise NotFound("ticket_not_found", "No ticket with that id.")
+    ticket = found(conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone(), "ticket")
     if printer_id is None and ticket["issued_by_device"]:
         printer_id = conn.execute("SELECT printer_id FROM devices WHERE id = ?",
                                   (ticket["issued_by_device"],)).fetchone()[0]

@@ -4,7 +4,7 @@ as the API shows them, recent calls. No writes here; db/tickets.py changes the q
 import statistics
 
 from db import catalog
-from db.errors import NotFound
+from db.errors import found
 
 # The rolling median of service times uses today's latest finished tickets;
 # below MIN_SAMPLES the service's configured default stands in.
@@ -282,10 +282,7 @@ def _booking_of(conn, clock, row):
 
 def ticket_row(conn, ticket_id):
     """The ticket's row, or NotFound."""
-    row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-    if row is None:
-        raise NotFound("ticket_not_found", "No ticket with that id.")
-    return row
+    return found(conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone(), "ticket")
 
 
 def get_ticket(conn, clock, ticket_id):
@@ -295,9 +292,7 @@ def get_ticket(conn, clock, ticket_id):
 
 def get_ticket_by_code(conn, clock, code):
     """One ticket by its unguessable code."""
-    row = conn.execute("SELECT * FROM tickets WHERE code = ?", (code,)).fetchone()
-    if row is None:
-        raise NotFound("ticket_not_found", "No ticket with that code.")
+    row = found(conn.execute("SELECT * FROM tickets WHERE code = ?", (code,)).fetchone(), "ticket", by="code")
     return ticket_dict(conn, clock, row)
 
 
@@ -326,9 +321,7 @@ def waiting_list(conn, clock, service_ids, limit=200):
 
 def counter_dict(conn, clock, counter_id):
     """A counter as the API shows it, with the ticket it holds."""
-    row = conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone()
-    if row is None:
-        raise NotFound("counter_not_found", "No counter with that id.")
+    row = found(conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone(), "counter")
     return _counter_from_row(conn, clock, row)
 
 

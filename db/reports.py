@@ -91,11 +91,6 @@ def backfill_visits(conn):
     conn.execute("DROP TABLE replay_events")
 
 
-def parse_day(text):
-    """'YYYY-MM-DD' -> the same text, or ValueError."""
-    return date.fromisoformat(text).isoformat()
-
-
 def percentile(hist, p):
     """PERCENTILE.INC of values given as a sorted [(value, count)] histogram, or None."""
     n = sum(c for _, c in hist)

@@ -47,7 +47,7 @@ def live_session(conn, token, ts, idle_s=IDLE_S, max_s=MAX_S):
     if ts - row["created_ts"] > max_s or ts - row["last_seen_ts"] > idle_s:
         return None
     if ts - row["last_seen_ts"] > TOUCH_EVERY_S:
-        try:  # best effort, outside any transaction, like devices.last_seen_ts
+        try:  # best effort, outside any transaction
             conn.execute("UPDATE sessions SET last_seen_ts = ? WHERE id = ?", (ts, row["id"]))
         except sqlite3.OperationalError:
             pass

@@ -10,7 +10,7 @@ import time
 
 from db.catalog import get_service
 from db.connection import write
-from db.errors import Conflict, Invalid, NotFound
+from db.errors import Conflict, NotFound, check_fields, found
 
 # (column, Indonesian name, English name): the nine elements, in the regulation's order.
 ELEMENTS = [
@@ -59,10 +59,7 @@ def response_for(conn, ticket_id):
 
 def ticket_for_survey(conn, code):
     """The ticket row of a code, or NotFound."""
-    row = conn.execute("SELECT * FROM tickets WHERE code = ?", (code,)).fetchone()
-    if row is None:
-        raise NotFound("ticket_not_found", "No ticket with that code.")
-    return row
+    return found(conn.execute("SELECT * FROM tickets WHERE code = ?", (code,)).fetchone(), "ticket", by="code")
 
 
 def _submit(conn, code, answers, comment, source, now):
@@ -74,8 +71,7 @@ def _submit(conn, code, answers, comment, source, now):
             fields[key] = "A whole number from 1 to 4."
     if comment is not None and len(comment) > MAX_COMMENT:
         fields["comment"] = f"At most {MAX_COMMENT} characters."
-    if fields:
-        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    check_fields(fields)
     if ticket["status"] != "done":
         raise Conflict("ticket_not_done", "The survey opens once the ticket has been served.")
     if response_for(conn, ticket["id"]) is not None:

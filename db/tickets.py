@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from db import bookings, catalog, webhooks
 from db.connection import write
-from db.errors import Conflict, Invalid, NotFound
+from db.errors import Conflict, Invalid, found
 from db.queue import counter_count, counter_dict, ticket_dict, ticket_row, waiting_count
 
 PRIORITY_KINDS = ("lansia", "disabilitas", "ibu_hamil", "balita", "lainnya")
@@ -242,10 +242,7 @@ def _event(conn, ticket_id, ts, event, service_id, counter_id, user_id=None, dev
 
 
 def _counter_row(conn, counter_id):
-    row = conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone()
-    if row is None:
-        raise NotFound("counter_not_found", "No counter with that id.")
-    return row
+    return found(conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone(), "counter")
 
 
 def _require_open(counter):
@@ -630,9 +627,7 @@ def pause_counter(conn, clock, counter_id, reason, *, user_id=None):
 
 
 def _cancel(conn, clock, ticket_id, user_id, device_id):
-    row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-    if row is None:
-        raise NotFound("ticket_not_found", "No ticket with that id.")
+    row = found(conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone(), "ticket")
     if row["status"] in ("called", "serving"):
         raise Conflict("ticket_called", f"Ticket {row['number']} has been called already; "
                                         "only a waiting ticket can be cancelled.")

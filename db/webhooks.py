@@ -25,7 +25,7 @@ import time
 
 from db.catalog import audit
 from db.connection import write
-from db.errors import Conflict, Invalid, NotFound
+from db.errors import Conflict, Invalid, NotFound, check_fields, found
 
 EVENTS = ("ticket.issued", "ticket.called", "ticket.done", "ticket.near",
           "booking.created", "booking.cancelled", "booking.checked_in", "booking.missed",
@@ -138,10 +138,7 @@ def _check_events(events):
 
 
 def _row(conn, webhook_id):
-    row = conn.execute("SELECT * FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
-    if row is None:
-        raise NotFound("webhook_not_found", "No webhook with that id.")
-    return row
+    return found(conn.execute("SELECT * FROM webhooks WHERE id = ?", (webhook_id,)).fetchone(), "webhook")
 
 
 def _create(conn, url, events, secret, now, user_id):
@@ -430,8 +427,7 @@ def set_settings(conn, *, near_ahead=None, reminder_minutes=None, user_id=None):
     if reminder_minutes is not None and not (isinstance(reminder_minutes, int)
                                              and 5 <= reminder_minutes <= 1440):
         fields["reminder_minutes"] = "A whole number from 5 to 1440."
-    if fields:
-        raise Invalid("validation_error", "Some fields are not valid.", fields)
+    check_fields(fields)
     return write(conn, _set_settings,
                  {"near_ahead": near_ahead, "reminder_minutes": reminder_minutes}, user_id)
 

@@ -4,7 +4,6 @@ Reads for displays and staff, writes for admins. Every write that changes what
 a display shows sends `settings_changed` to the display rooms.
 """
 
-import time
 
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, Dict, File, Integer, List, Nested, String
@@ -250,4 +249,4 @@ def get_display_config():
     if actor.kind == "device":
         info = accounts.device_dict(actor.row)
         device = {"id": info["id"], "name": info["name"], "agency_ids": info["agency_ids"]}
-    return {**display_config(conn), "device": device, "server_ms": int(time.time() * 1000)}
+    return {**display_config(conn), "device": device, "server_ms": int(clock().ts() * 1000)}

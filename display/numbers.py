@@ -22,15 +22,18 @@ def _below_100(n: int) -> list[str]:
     return [UNITS[tens], "puluh"] + (_below_100(rest) if rest else [])
 
 
+def _count_of(count: int, one: str, unit: str) -> list[str]:
+    """`count` hundreds or thousands (count < 10): none, "se-" for one ("seratus"), else "dua ratus"."""
+    if count == 0:
+        return []
+    if count == 1:
+        return [one]
+    return [UNITS[count], unit]
+
+
 def _below_1000(n: int) -> list[str]:
     hundreds, rest = divmod(n, 100)
-    if hundreds == 0:
-        head = []
-    elif hundreds == 1:
-        head = ["seratus"]
-    else:
-        head = [UNITS[hundreds], "ratus"]
-    return head + (_below_100(rest) if rest else [])
+    return _count_of(hundreds, "seratus", "ratus") + (_below_100(rest) if rest else [])
 
 
 def words(n: int) -> list[str]:
@@ -45,13 +48,7 @@ def words(n: int) -> list[str]:
     if n == 0:
         return ["nol"]
     thousands, rest = divmod(n, 1000)
-    if thousands == 0:
-        head = []
-    elif thousands == 1:
-        head = ["seribu"]
-    else:
-        head = [UNITS[thousands], "ribu"]
-    return head + (_below_1000(rest) if rest else [])
+    return _count_of(thousands, "seribu", "ribu") + (_below_1000(rest) if rest else [])
 
 
 def spell(n: int) -> str:

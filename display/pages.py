@@ -1,19 +1,17 @@
 """The lobby display's page, its voice clips and the MPP's media files."""
 
 import re
-import time
 
-from flask import Blueprint, current_app, send_file, send_from_directory
+from flask import current_app, send_file, send_from_directory
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
 from db.errors import NotFound
 from db import display as display_db
-from web.database import get_db
-from web.i18n import render_page
+from web.database import clock, get_db
+from web.i18n import pages_blueprint, render_page
 
-bp = Blueprint("display_pages", __name__, template_folder="templates",
-               static_folder="static", static_url_path="/display/static")
+bp = pages_blueprint("display", __name__)
 
 CLIP_FILE_RE = re.compile(r"^[a-z0-9_]{1,40}\.(wav|mp3|ogg)$")
 YEAR_S = 365 * 24 * 3600
@@ -48,7 +46,7 @@ MESSAGES = {
 def display():
     """The lobby display (paired by ?token=, which the page keeps and removes from the URL)."""
     return render_page("display.html", page_messages=MESSAGES,
-                       config={"server_ms": int(time.time() * 1000)})
+                       config={"server_ms": int(clock().ts() * 1000)})
 
 
 @bp.get("/display/voice/<name>/<filename>")

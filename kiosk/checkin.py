@@ -5,11 +5,11 @@ Enter like a keyboard) or types the code on the on-screen keypad; the kiosk
 checks it in and prints the ticket. Every refusal is said in both languages.
 """
 
-import os
-
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
+
+import settings
 
 CHECKIN_MESSAGES = {
     "has_booking": _l("I have a booking"),
@@ -54,19 +54,12 @@ CHECKIN_MESSAGES = {
     "btn_start": _l("Back to the start"),
 }
 
-# A scanner types a character every few milliseconds; a finger on a screen
-# never comes close. Keystrokes closer than this, ending in Enter, are a scan.
-SCAN_GAP_MS = 50
 
 
 def checkin_config():
     """What checkin.js needs: the code's alphabet and length, and the scanner's pace."""
     from db import bookings
 
-    gap = current_app.config.get("KIOSK_SCAN_GAP_MS") or os.environ.get("MPP_KIOSK_SCAN_GAP_MS")
-    try:
-        gap = max(10, min(1000, int(gap))) if gap else SCAN_GAP_MS
-    except ValueError:
-        gap = SCAN_GAP_MS
+    gap = settings.number("KIOSK_SCAN_GAP_MS", current_app.config, low=10, high=1000, cast=int)
     return {"booking_alphabet": bookings.CODE_ALPHABET, "booking_code_length": bookings.CODE_LENGTH,
             "scan_gap_ms": gap}

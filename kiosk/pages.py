@@ -1,23 +1,22 @@
 """The kiosk touchscreen and the citizen's tracking page (with its QR code)."""
 
 import io
-import os
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, Response, current_app
+from flask import Response, current_app
 from flask_babel import lazy_gettext as _l
 
+import settings
 from db import accounts
 from db.errors import NotFound
 from kiosk.api import tracking_view
 from kiosk.checkin import CHECKIN_MESSAGES, checkin_config
 from web.database import get_db
 from web.events import tracking_url
-from web.i18n import render_page
+from web.i18n import pages_blueprint, render_page
 
-bp = Blueprint("kiosk_pages", __name__, template_folder="templates",
-               static_folder="static", static_url_path="/kiosk/static")
+bp = pages_blueprint("kiosk", __name__)
 
 # Strings the kiosk's JavaScript shows (both languages go to the page).
 KIOSK_MESSAGES = {
@@ -118,22 +117,18 @@ TRACK_MESSAGES = {
 }
 
 
-def _idle_seconds(name, default):
+def _idle_seconds(name):
     """Idle times, overridable per installation (MPP_KIOSK_IDLE_S, MPP_KIOSK_TICKET_S)."""
-    value = current_app.config.get(name) or os.environ.get(f"MPP_{name}")
-    try:
-        return max(5, min(600, int(value))) if value else default
-    except ValueError:
-        return default
+    return settings.number(name, current_app.config, low=5, high=600, cast=int)
 
 
 @bp.get("/kiosk")
 def kiosk():
     """The touchscreen; pairs itself from `?token=` (then kept in the browser), never from here."""
-    name = accounts.get_setting(get_db(), "mpp_name", "Mal Pelayanan Publik")
+    name = accounts.mpp_name(get_db())
     return render_page("kiosk/kiosk.html", page_messages={**KIOSK_MESSAGES, **CHECKIN_MESSAGES},
-                       config={"idle_s": _idle_seconds("KIOSK_IDLE_S", 60),
-                               "ticket_s": _idle_seconds("KIOSK_TICKET_S", 30),
+                       config={"idle_s": _idle_seconds("KIOSK_IDLE_S"),
+                               "ticket_s": _idle_seconds("KIOSK_TICKET_S"),
                                **checkin_config()},
                        mpp_name=name)
 

@@ -225,15 +225,15 @@ def _rule(p: Dummy, paper_mm: int) -> None:
     p.textln("-" * columns(paper_mm))
 
 
-def _booking_mark(p: Dummy, slot_start, paper_mm: int) -> None:
-    """A booking's ticket: RESERVASI in reverse print and the slot's time under it."""
+def _badge(p: Dummy, title: str, under: str, paper_mm: int) -> None:
+    """A mark that stands out on a one-colour ticket: the title in reverse print, a line under it."""
     p.ln()
     _size(p, 2, 2)
     p.set(bold=True, invert=True)
-    p.textln(" RESERVASI ")
+    p.textln(f" {title} ")
     p.set(invert=False)
     _size(p, 1, 2)
-    _lines(p, f"Jadwal {_date_and_time(slot_start)[1]}", paper_mm)
+    _lines(p, under, paper_mm)
     p.set(bold=False)
     _size(p)
 
@@ -269,19 +269,10 @@ def ticket_bytes(info: dict, paper_mm: int = 80) -> bytes:
 
     if info.get("priority"):
         kind = str(info["priority"])
-        name = PRIORITY_NAMES.get(kind, kind.replace("_", " ").upper())
-        p.ln()
-        # Reverse print stands out on a one-colour ticket.
-        _size(p, 2, 2)
-        p.set(bold=True, invert=True)
-        p.textln(" PRIORITAS ")
-        p.set(invert=False)
-        _size(p, 1, 2)
-        _lines(p, name, paper_mm)
-        p.set(bold=False)
-        _size(p)
+        _badge(p, "PRIORITAS", PRIORITY_NAMES.get(kind, kind.replace("_", " ").upper()), paper_mm)
     if info.get("booking_start"):
-        _booking_mark(p, info["booking_start"], paper_mm)
+        # A booking's ticket: RESERVASI and the slot's time.
+        _badge(p, "RESERVASI", f"Jadwal {_date_and_time(info['booking_start'])[1]}", paper_mm)
     p.ln()
 
     # Break between date and time rather than inside either.

@@ -14,12 +14,12 @@ and jobs left pending by a stopped server resume when the next one starts.
 import base64
 import json
 import logging
-import os
 import threading
 from pathlib import Path
 
+import settings
+from background import Background
 from db import accounts, catalog, printjobs, queue
-from db.connection import connect
 from printer import layout
 from printer.transports import PrinterError, file_dirs, read_status, send
 
@@ -33,22 +33,16 @@ TWO_WAY = ("network", "serial")  # transports that answer DLE EOT
 DEFAULT_FOOTER = "Simpan karcis ini sampai nomor Anda dipanggil."
 
 
-def settings(app, conn=None):
+def print_settings(app, conn=None):
     """Retry and polling settings: admin setting, then app config, then environment."""
-    env = os.environ
-
-    def number(key, var, default):
-        value = app.config.get(key) or env.get(var) or default
-        return float(value)
-
-    max_attempts = app.config.get("PRINT_MAX_ATTEMPTS") or env.get("MPP_PRINT_MAX_ATTEMPTS")
+    max_attempts = settings.get("PRINT_MAX_ATTEMPTS", app.config)
     if conn is not None:
         max_attempts = accounts.get_setting(conn, "print_max_attempts") or max_attempts
     return {
         "max_attempts": int(max_attempts or printjobs.DEFAULT_MAX_ATTEMPTS),
-        "retry_min_s": number("PRINT_RETRY_MIN_S", "MPP_PRINT_RETRY_MIN_S", 2),
-        "retry_max_s": number("PRINT_RETRY_MAX_S", "MPP_PRINT_RETRY_MAX_S", 30),
-        "status_every_s": number("PRINTER_STATUS_S", "MPP_PRINTER_STATUS_S", 10),
+        "retry_min_s": settings.number("PRINT_RETRY_MIN_S", app.config),
+        "retry_max_s": settings.number("PRINT_RETRY_MAX_S", app.config),
+        "status_every_s": settings.number("PRINTER_STATUS_S", app.config),
     }
 
 
@@ -69,7 +63,7 @@ def ticket_info(app, conn, clock, ticket, base_url=None):
     service = catalog.get_service(conn, ticket["service_id"])
     agency = catalog.get_agency(conn, service["agency_id"])
     return {
-        "mpp_name": accounts.get_setting(conn, "mpp_name") or "Mal Pelayanan Publik",
+        "mpp_name": accounts.mpp_name(conn),
         "agency_name": agency["name"],
         "service_name": service["name"],
         "number": ticket["number"],
@@ -95,7 +89,7 @@ def job_bytes(app, conn, clock, job, printer):
     return layout.ticket_bytes(info, paper)
 
 
-class Spool:
+class Spool(Background):
     """The worker: a dispatcher, one lane per printer with work, and a status poller.
 
     `runtime` gives it the server's tasks, sleeps and events and reaches the
@@ -103,44 +97,21 @@ class Spool:
     committed print change, for the server to publish.
     """
 
+    name = "print dispatcher"
+    poll_s = POLL_S
+    log = log
+
     def __init__(self, app, runtime, on_change):
-        self.app = app
-        self.runtime = runtime
+        super().__init__(app, runtime)
         self.on_change = on_change
-        self.clock = app.extensions["giliran"].clock
         self.lanes = set()
         self.locks = {}
-        self.stopping = False
-        self._event = None
 
-    # -- life ------------------------------------------------------------------
-
-    def start(self):
-        """Start the dispatcher and the status poller; returns their tasks."""
-        if self._event is not None:
-            return []
-        self._event = self.runtime.event()
-        return [self.runtime.spawn(self._dispatch_loop), self.runtime.spawn(self._status_loop)]
-
-    def wake(self):
-        """A job was spooled or acknowledged: look for work now."""
-        if self._event is not None:
-            self._event.set()
-
-    def stop(self):
-        """Stop taking jobs; a job being sent finishes, the rest wait in the database."""
-        self.stopping = True
-        self.wake()
+    def loops(self):
+        return [self._status_loop]
 
     def _sleep(self, seconds):
         self.runtime.sleep(seconds)
-
-    def _connect(self):
-        # Reads on its own connection; writes (claims, "printed") go through the
-        # server's one writer like every other write, sharing its commits.
-        conn = connect(self.app.config["DATABASE"])
-        conn.writer = self.app.extensions["giliran"].writer
-        return conn
 
     def _lock(self, printer_id):
         # One conversation with a printer at a time: a status read must not
@@ -172,20 +143,6 @@ class Spool:
                 self.on_change(change)
 
     # -- dispatching -----------------------------------------------------------
-
-    def _dispatch_loop(self):
-        conn = self._connect()
-        try:
-            while not self.stopping:
-                try:
-                    timeout = self._dispatch(conn)
-                except Exception:
-                    log.exception("print dispatcher failed")
-                    timeout = POLL_S
-                self._event.wait(timeout)
-                self._event.clear()
-        finally:
-            conn.close()
 
     def _dispatch(self, conn):
         """Start a lane for each printer whose next job is due; seconds until the next one."""
@@ -255,7 +212,7 @@ class Spool:
     def job_failed(self, conn, printer_id, job_id, error, status=None, detail=None):
         """A try of a job failed: back off and retry it (or give up after the admin's number of
         tries), and record the printer's `status` when it said one."""
-        conf = settings(self.app, conn)
+        conf = print_settings(self.app, conn)
         self._publish(printjobs.mark_failed_try(
             conn, job_id, self.clock.ts(), error, max_attempts=conf["max_attempts"],
             min_s=conf["retry_min_s"], max_s=conf["retry_max_s"]))
@@ -306,7 +263,7 @@ class Spool:
         conn = self._connect()
         try:
             while not self.stopping:
-                self._sleep(settings(self.app)["status_every_s"])
+                self._sleep(print_settings(self.app)["status_every_s"])
                 try:
                     printers = conn.execute(
                         "SELECT * FROM printers WHERE transport IN ('network', 'serial')").fetchall()

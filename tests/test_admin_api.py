@@ -217,3 +217,28 @@ def test_a_retired_services_prefix_may_be_reused(api):
     assert r.status_code == 201 and r.json["prefix"] == "B"
     # Keeping its own prefix, or changing other fields, is never a clash.
     assert admin.patch(f"/api/v1/services/{api.ktp}", json={"prefix": "A", "name": "KTP"}).status_code == 200
+
+
+def test_the_devices_list_says_when_each_device_was_last_seen(api, clock):
+    from web.events import socketio
+
+    admin = login(api.app, "admin")
+
+    def seen():
+        return {d["name"]: d["last_seen_at"] for d in admin.get("/api/v1/devices").json}
+
+    assert seen() == {"Kiosk 1": None, "TV 1": None}
+    tv = {"Authorization": f"Bearer {api.people.display_token}"}
+    assert api.app.test_client().get("/api/v1/display/config", headers=tv).status_code == 200
+    assert seen() == {"Kiosk 1": None, "TV 1": "2026-11-24T02:00:00+00:00"}  # 09.00 WIB
+    clock.advance(50)  # within the minute: no write
+    api.app.test_client().get("/api/v1/display/config", headers=tv)
+    assert seen()["TV 1"] == "2026-11-24T02:00:00+00:00"
+    clock.advance(15)
+    api.app.test_client().get("/api/v1/display/config", headers=tv)
+    assert seen()["TV 1"] == "2026-11-24T02:01:05+00:00"
+    # A kiosk that only holds its socket open is seen when it connects.
+    sock = socketio.test_client(api.app, auth={"token": api.people.kiosk_token})
+    assert sock.is_connected()
+    sock.disconnect()
+    assert seen()["Kiosk 1"] == "2026-11-24T02:01:05+00:00"

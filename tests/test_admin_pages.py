@@ -210,6 +210,14 @@ def test_devices_show_their_pairing_link_once_and_can_be_revoked(demo_server, pa
     s = demo_server.session("admin")
     me = s.get(url + "/api/v1/me/device", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.json()["name"] == "TV Lantai 2"
+    # Its first call is its "last seen"; a device never used says so.
+    page.reload()
+    row = page.locator("tr", has_text="TV Lantai 2")
+    expect(page.locator("th", has_text="Terakhir terlihat")).to_be_visible()
+    expect(row).to_contain_text(re.compile(r"\d\d[.:]\d\d"))  # a time (the cells run together)
+    expect(row).not_to_contain_text("belum pernah")
+    expect(page.locator("tbody tr", has_text="belum pernah").first).to_be_visible()
+    screenshot(page, "admin-devices-last-seen")
 
     page.once("dialog", lambda d: d.accept())
     page.locator("tr", has_text="TV Lantai 2").get_by_role("button", name="Cabut akses").click()

@@ -266,3 +266,10 @@ def test_staff_hear_booking_changes_with_the_phone_masked(booking_api):
     assert {e["booking"]["phone"] for e in events} == {"0812****7890"}
     assert events[1]["reason"] == "holder"
     sio.disconnect()
+
+
+@pytest.mark.parametrize("path", ["card.png", "booking.ics", "qr.svg"])
+def test_an_unknown_codes_card_files_are_a_plain_404(api, path):
+    r = api.app.test_client().get(f"/b/ZZZZZZZZ/{path}")
+    assert r.status_code == 404
+    assert r.mimetype == "text/plain" and r.get_data(as_text=True) == "not found"

@@ -1,6 +1,7 @@
 """The display's API: settings, media, logo, voice packs, counter kinds, and the spoken call on ticket_called."""
 
 import io
+import json
 import re
 import shutil
 import zipfile
@@ -302,3 +303,13 @@ def test_the_page_loads_only_from_this_server(api):
         assert ref.startswith("/"), ref
     english = api.app.test_client().get("/display?lang=en").get_data(as_text=True)
     assert "Queue number" in english and "Turn on sound" in english
+
+
+def test_the_display_reads_the_servers_clock_not_the_machines(api, clock):
+    """server_ms is the app's clock (shifted in tests and drills), in the API and in the page."""
+    expected = int(clock.ts() * 1000)
+    client = api.app.test_client()
+    assert client.get("/api/v1/display/config", headers=display_headers(api)).json["server_ms"] == expected
+    page = client.get("/display").get_data(as_text=True)
+    config = re.search(r'<script id="giliran-config" type="application/json">(.*?)</script>', page, re.S)
+    assert json.loads(config.group(1))["server_ms"] == expected

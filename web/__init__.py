@@ -15,6 +15,7 @@ from db import accounts, bookings, demo, migrations, sessions, tickets
 from db.clock import Clock
 from db.connection import Pool, connect, create_private, private_folder
 from db.writer import Writer
+import settings
 from web import cli, compress, connections, errors, headers, i18n, input, limits, static_cache, surface
 from web.database import close_db, db_session
 from web.schemas import ErrorOut
@@ -23,8 +24,8 @@ log = logging.getLogger("giliran")
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS = {
-    "DATABASE": "instance/mpp.db",
-    "TIMEZONE": "Asia/Jakarta",
+    "DATABASE": settings.DEFAULTS["DATABASE"],
+    "TIMEZONE": settings.DEFAULTS["TIMEZONE"],
     "ADMIN_PASSWORD": None,
     "DEMO": False,
     "PUBLIC_URL": None,
@@ -42,10 +43,10 @@ DEFAULTS = {
     # A person's session: ended after this long without a request, and this long after login.
     "SESSION_IDLE_S": 4 * 3600,
     # MPP_KIOSK_ISSUES_PER_MINUTE: tickets one device token may issue per minute.
-    "KIOSK_ISSUES_PER_MINUTE": 120,
+    "KIOSK_ISSUES_PER_MINUTE": settings.DEFAULTS["KIOSK_ISSUES_PER_MINUTE"],
     # Failed logins (Flask-Limiter strings, e.g. "20 per 5 minutes"); see docs/security.md.
-    "LOGIN_FAILURES_PER_ADDRESS": "20 per 5 minutes",
-    "LOGIN_FAILURES_PER_ACCOUNT": "10 per 5 minutes",
+    "LOGIN_FAILURES_PER_ADDRESS": settings.DEFAULTS["LOGIN_FAILURES_PER_ADDRESS"],
+    "LOGIN_FAILURES_PER_ACCOUNT": settings.DEFAULTS["LOGIN_FAILURES_PER_ACCOUNT"],
     # A refused login is answered after this pause (docs/security.md, Logging in).
     "LOGIN_TARPIT_S": 1.0,
     "SESSION_MAX_S": 14 * 3600,
@@ -159,30 +160,6 @@ class Giliran:
             socketio.sleep(5)
 
 
-def _env_config():
-    env = os.environ
-    config = {}
-    mapping = {
-        "MPP_DATABASE": "DATABASE", "MPP_TIMEZONE": "TIMEZONE",
-        "MPP_ADMIN_PASSWORD": "ADMIN_PASSWORD", "MPP_PUBLIC_URL": "PUBLIC_URL",
-        "MPP_MESSAGE_QUEUE": "MESSAGE_QUEUE", "MPP_CLOCK_OFFSET_S": "CLOCK_OFFSET_S",
-        "MPP_PRINT_FILE_DIRS": "PRINT_FILE_DIRS", "MPP_TRUSTED_PROXIES": "TRUSTED_PROXIES",
-        "MPP_BIND": "BIND",
-        "MPP_KIOSK_ISSUES_PER_MINUTE": "KIOSK_ISSUES_PER_MINUTE",
-        "MPP_SURFACE": "SURFACE", "MPP_KIOSK_ISSUES_PER_MINUTE": "KIOSK_ISSUES_PER_MINUTE",
-        "MPP_LOGIN_FAILURES_PER_ADDRESS": "LOGIN_FAILURES_PER_ADDRESS",
-        "MPP_LOGIN_FAILURES_PER_ACCOUNT": "LOGIN_FAILURES_PER_ACCOUNT",
-    }
-    for var, key in mapping.items():
-        if env.get(var):
-            config[key] = env[var]
-    if env.get("MPP_DEMO") == "1":
-        config["DEMO"] = True
-    if env.get("MPP_SECRET_KEY"):
-        config["SECRET_KEY"] = env["MPP_SECRET_KEY"]
-    return config
-
-
 def _secret_key(db_path):
     """The session key kept beside the database, made once, owner-only (0600) from the start."""
     path = Path(db_path).resolve().parent / "secret_key"
@@ -229,7 +206,7 @@ def create_app(test_config=None):
         static_folder=str(ROOT / "web" / "static"), static_url_path="/static",
     )
     app.config.update(DEFAULTS)
-    app.config.update(_env_config())
+    app.config.update(settings.app_config())
     if test_config:
         app.config.update(test_config)
     # Decided once: Socket.IO's mode, and whether writes go through the group-commit writer.

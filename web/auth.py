@@ -16,7 +16,7 @@ from flask.sessions import SecureCookieSessionInterface
 from db import accounts, sessions
 from db.errors import DomainError, Invalid
 from web.database import clock, get_db
-from web.limits import client_address, count, over, retry_after
+from web.limits import TooMany, client_address, count, over, retry_after
 from web.passwords import Checker, LoginBusy
 from web.schemas import LoginIn, UserEnvelope
 
@@ -37,14 +37,9 @@ class Forbidden(DomainError):
     message = "You are not allowed to do this."
 
 
-class TooManyAttempts(DomainError):
-    status = 429
+class TooManyAttempts(TooMany):
     code = "too_many_attempts"
     message = "Too many failed logins; wait a few minutes and try again."
-
-    def __init__(self, retry_after_s):
-        super().__init__()
-        self.retry_after_s = retry_after_s
 
 
 @dataclass
@@ -106,6 +101,7 @@ def actor_from(conn, token=None, session_token=None, ts=None):
         device = accounts.device_by_token(conn, token)
         if device is None:
             return None
+        accounts.touch_device(conn, device, ts if ts is not None else clock().ts())
         return Actor("device", device["id"], device["kind"], None, device["name"], device)
     if session_token is not None:
         live = sessions.live_session(conn, session_token, ts if ts is not None else clock().ts(),
@@ -166,7 +162,6 @@ def requires(*who):
                 raise Forbidden()
             return view(*args, **kwargs)
 
-        wrapper.giliran_who = who
         return wrapper
 
     return decorator

@@ -1,19 +1,19 @@
 """Commands an operator runs by hand: `flask --app wsgi <command>`."""
 
 import json
-import os
 from pathlib import Path
 
 import click
 from flask import current_app
 
+import settings
 from db import migrations
 from db.connection import connect
 from db.demo import DEMO_PASSWORD
 
 
 def _base_url():
-    host, _, port = os.environ.get("MPP_BIND", "0.0.0.0:8000").rpartition(":")
+    host, _, port = settings.get("BIND").rpartition(":")
     if host in ("0.0.0.0", "", "::", "[::]"):
         host = "127.0.0.1"
     return f"http://{host}:{port}"

@@ -17,19 +17,12 @@ which sees connections before any request.
 import io
 import json
 import logging
-import os
+
+import settings
 
 log = logging.getLogger("giliran")
 
-BODY_TIMEOUT_S = 5.0
-BODY_MIN_RATE = 50_000  # bytes per second
-SOCKET_CONNECT_TIMEOUT_S = 10.0
 PREREAD_MAX = 1024 * 1024  # the app's JSON limit and Engine.IO's buffer size
-
-
-def _setting(app, key, var, default):
-    value = app.config.get(key) or os.environ.get(var)
-    return float(value) if value else default
 
 
 class BodyTimeout(Exception):
@@ -91,7 +84,8 @@ def body_timeout_response(start_response):
 class BodyDeadline:
     """WSGI middleware: time-limit the reading of every request body (see the module's doc)."""
 
-    def __init__(self, wsgi_app, timeout_s=BODY_TIMEOUT_S, min_rate=BODY_MIN_RATE):
+    def __init__(self, wsgi_app, timeout_s=settings.DEFAULTS["BODY_TIMEOUT_S"],
+                 min_rate=settings.DEFAULTS["BODY_MIN_RATE"]):
         self.wsgi_app = wsgi_app
         self.timeout_s = timeout_s
         self.min_rate = min_rate
@@ -127,11 +121,8 @@ def init_app(app, socketio):
     if app.config["SOCKETIO_ASYNC_MODE"] == "gevent":
         app.wsgi_app = BodyDeadline(
             app.wsgi_app,
-            _setting(app, "BODY_TIMEOUT_S", "MPP_BODY_TIMEOUT_S", BODY_TIMEOUT_S),
-            _setting(app, "BODY_MIN_RATE", "MPP_BODY_MIN_RATE", BODY_MIN_RATE))
-    close_unconnected_sockets(
-        socketio, _setting(app, "SOCKET_CONNECT_TIMEOUT_S", "MPP_SOCKET_CONNECT_TIMEOUT_S",
-                           SOCKET_CONNECT_TIMEOUT_S))
+            settings.number("BODY_TIMEOUT_S", app.config), settings.number("BODY_MIN_RATE", app.config))
+    close_unconnected_sockets(socketio, settings.number("SOCKET_CONNECT_TIMEOUT_S", app.config))
 
 
 def close_unconnected_sockets(socketio, timeout_s):

@@ -6,7 +6,7 @@ scripts/setup.sh), and Flask-Babel merges them. The language comes from
 `?lang=` (remembered in a cookie), then the cookie, then Indonesian.
 """
 
-from flask import current_app, g, render_template, request
+from flask import Blueprint, current_app, g, render_template, request
 from flask_babel import Babel, force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -50,6 +50,12 @@ def messages(keys):
         with force_locale(lang):
             out[lang] = {key: str(text) for key, text in {**COMMON_MESSAGES, **keys}.items()}
     return out
+
+
+def pages_blueprint(surface, import_name):
+    """A surface's pages (`<surface>_pages`): its templates/, its static/ at /<surface>/static."""
+    return Blueprint(f"{surface}_pages", import_name, template_folder="templates",
+                     static_folder="static", static_url_path=f"/{surface}/static")
 
 
 def render_page(template, page_messages=None, config=None, **context):

@@ -41,6 +41,8 @@ from flask_limiter.errors import RateLimitExceeded
 from limits import parse
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from db.errors import DomainError
+
 
 def client_address():
     """The address of the client this request came from (see the module's docstring)."""
@@ -117,6 +119,18 @@ def window_limit(limit_func, window_s, code, message, key_func, exempt_when=None
     return decorator
 
 _CODE = re.compile(r"^([a-z][a-z_]*): (.*)$", re.S)
+
+
+class TooMany(DomainError):
+    """A limit counted by hand (`over()`) was reached: 429, with `Retry-After: retry_after_s`."""
+
+    status = 429
+    code = "too_many_requests"
+    message = "Too many requests; wait a few minutes and try again."
+
+    def __init__(self, retry_after_s):
+        super().__init__()
+        self.retry_after_s = retry_after_s
 
 
 def rate_limit(limit_value, code, message, **kwargs):

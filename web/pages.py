@@ -12,7 +12,7 @@ bp = Blueprint("web_pages", __name__)
 @bp.get("/")
 def index():
     """Links to the kiosk, the display, the counter console and the admin pages."""
-    name = accounts.get_setting(get_db(), "mpp_name", "Mal Pelayanan Publik")
+    name = accounts.mpp_name(get_db())
     return render_page("index.html", mpp_name=name)
 
 

@@ -9,7 +9,7 @@ from flask import Response, current_app, request
 from flask_socketio import join_room, rooms
 
 from db import accounts, catalog, printjobs, queue
-from db.errors import NotFound
+from db.errors import NotFound, found
 from printer import layout, preview, spool as spooling
 from web.auth import current_actor, require_agency, requires
 from web.database import clock, db_session, get_db
@@ -50,9 +50,7 @@ def _job_out(change):
 
 
 def _ticket_agency(conn, ticket_id):
-    row = conn.execute("SELECT service_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-    if row is None:
-        raise NotFound("ticket_not_found", "No ticket with that id.")
+    row = found(conn.execute("SELECT service_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone(), "ticket")
     return catalog.get_service(conn, row[0])["agency_id"]
 
 
@@ -160,7 +158,7 @@ def sample_preview(query):
 
 def _print_settings(conn):
     return {"ticket_footer": accounts.get_setting(conn, "ticket_footer", spooling.DEFAULT_FOOTER),
-            "max_attempts": spooling.settings(current_app, conn)["max_attempts"]}
+            "max_attempts": spooling.print_settings(current_app, conn)["max_attempts"]}
 
 
 @bp.get("/settings/printing")

@@ -324,6 +324,8 @@ class DeviceOut(Schema):
     printer_id = Integer(allow_none=True)
     active = Boolean()
     agency_ids = List(Integer(), allow_none=True)
+    last_seen_at = String(allow_none=True, metadata={
+        "format": "date-time", "description": "When it last called or connected (to the minute); null if never"})
 
 
 class DeviceCreatedOut(DeviceOut):

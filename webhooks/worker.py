@@ -14,7 +14,6 @@ phone numbers.
 """
 
 import logging
-import os
 import threading
 import time
 
@@ -23,8 +22,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+import settings
+from background import Background
 from db import webhooks as store
-from db.connection import connect
 from webhooks.addresses import Refused, check_address, check_url, parse_bind
 
 log = logging.getLogger("giliran.webhooks")
@@ -32,33 +32,30 @@ log = logging.getLogger("giliran.webhooks")
 CONCURRENCY = 4  # lanes per healthy webhook
 MAX_LANES = 32  # lanes in all
 POLL_S = 1.0
-SCHEDULE_S = 15.0  # reminders and pruning
 USER_AGENT = "Giliran-Webhooks/1"
 
 
-def settings(app):
+def delivery_settings(app):
     """Timeouts, back-off and retention: app config, then environment, then defaults."""
-    env = os.environ
 
-    def number(key, default):
-        value = app.config.get(f"WEBHOOK_{key}") or env.get(f"MPP_WEBHOOK_{key}") or default
-        return float(value)
+    def number(name, default=None):
+        return settings.number(f"WEBHOOK_{name}", app.config, default)
 
     return {
-        "connect_timeout_s": number("CONNECT_TIMEOUT_S", 3),
-        "timeout_s": number("TIMEOUT_S", 10),
-        "lease_s": number("LEASE_S", 60),
+        "connect_timeout_s": number("CONNECT_TIMEOUT_S"),
+        "timeout_s": number("TIMEOUT_S"),
+        "lease_s": number("LEASE_S"),
         "retry_min_s": number("RETRY_MIN_S", store.RETRY_MIN_S),
         "retry_max_s": number("RETRY_MAX_S", store.RETRY_MAX_S),
         "pause_after_s": number("PAUSE_AFTER_S", store.PAUSE_AFTER_S),
         "keep_s": number("KEEP_DAYS", store.KEEP_S / 86400) * 86400,
-        "schedule_s": number("SCHEDULE_S", SCHEDULE_S),
+        "schedule_s": number("SCHEDULE_S"),
     }
 
 
 def own_bind(app):
     """Giliran's own address and port, which no webhook may call."""
-    return parse_bind(app.config.get("BIND") or os.environ.get("MPP_BIND") or "0.0.0.0:8000")
+    return parse_bind(settings.get("BIND", app.config))
 
 
 def checked_session(own):
@@ -110,65 +107,28 @@ def _error_text(exc):
     return type(exc).__name__ + ": " + text[-160:]
 
 
-class Deliverer:
+class Deliverer(Background):
     """The worker: a dispatcher, lanes per webhook, a scheduler.
 
     `runtime` gives tasks, sleeps and wake-up events of the server's async mode
     (web/printing.py's SpoolRuntime); without one, only `run_once` works (tests).
     """
 
+    name = "webhook dispatcher"
+    poll_s = POLL_S
+    log = log
+
     def __init__(self, app, runtime=None):
-        self.app = app
-        self.runtime = runtime
-        self.clock = app.extensions["giliran"].clock
+        super().__init__(app, runtime)
         self.lanes = {}  # webhook id -> lanes running
         self._lanes_lock = threading.Lock()
-        self.stopping = False
-        self._event = None
         self.session = checked_session(own_bind(app))
         self.sent = 0  # for the benchmark
 
-    # -- life ------------------------------------------------------------------
-
-    def start(self):
-        """Start the dispatcher and the scheduler; returns their tasks."""
-        if self._event is not None:
-            return []
-        self._event = self.runtime.event()
-        return [self.runtime.spawn(self._dispatch_loop), self.runtime.spawn(self._schedule_loop)]
-
-    def wake(self):
-        """A commit may have queued deliveries: look now."""
-        if self._event is not None:
-            self._event.set()
-
-    def stop(self):
-        """Take no more deliveries; one being sent finishes or its lease brings it back."""
-        self.stopping = True
-        self.wake()
-
-    def _connect(self):
-        # Reads on its own connection; writes (claims, outcomes, reminders) go
-        # through the server's one writer like every other write, sharing its commits.
-        conn = connect(self.app.config["DATABASE"])
-        conn.writer = self.app.extensions["giliran"].writer
-        return conn
+    def loops(self):
+        return [self._schedule_loop]
 
     # -- dispatching -----------------------------------------------------------
-
-    def _dispatch_loop(self):
-        conn = self._connect()
-        try:
-            while not self.stopping:
-                try:
-                    timeout = self._dispatch(conn)
-                except Exception:
-                    log.exception("webhook dispatcher failed")
-                    timeout = POLL_S
-                self._event.wait(timeout)
-                self._event.clear()
-        finally:
-            conn.close()
 
     def _dispatch(self, conn):
         """Start lanes for webhooks with due deliveries; seconds until the next is due."""
@@ -204,7 +164,7 @@ class Deliverer:
         return self.sent - before
 
     def _lane(self, webhook_id):
-        conf = settings(self.app)
+        conf = delivery_settings(self.app)
         conn = self._connect()
         try:
             for _ in range(1000):  # bounded; the dispatcher starts another lane if more wait
@@ -271,7 +231,7 @@ class Deliverer:
         last_prune = 0.0
         try:
             while not self.stopping:
-                conf = settings(self.app)
+                conf = delivery_settings(self.app)
                 try:
                     if self.run_schedule(conn):
                         self.wake()

@@ -21,6 +21,15 @@
       el("div", { class: "a-actions" }, [A.button(t("done"), function (e) { e.target.closest("section").remove(); })])]);
   }
 
+  /* When the device last called or connected: the time today, the day and time before. */
+  function lastSeen(r) {
+    if (!r.last_seen_at) { return el("span", { class: "muted", text: t("never_seen") }); }
+    var seen = new Date(r.last_seen_at), locale = G.lang === "en" ? "en-GB" : "id-ID";
+    var day = seen.toLocaleDateString(locale, { day: "numeric", month: "short", year: "numeric" });
+    var today = new Date().toLocaleDateString(locale, { day: "numeric", month: "short", year: "numeric" });
+    return (day === today ? "" : day + " ") + G.formatTime(r.last_seen_at);
+  }
+
   A.views.devices = function (main) {
     M.resource(main, {
       section: "devices", newKey: "new_device",
@@ -35,6 +44,7 @@
                   return p ? p.name : null; } },
                 { label: t("shows_agencies"), cell: function (r) {
                   return r.agency_ids && r.agency_ids.length ? r.agency_ids.map(function (id) { return A.agencyName(d[2], id); }).join(", ") : t("all_agencies"); } },
+                { label: t("last_seen"), cell: lastSeen },
                 { label: t("status"), cell: function (r) { return r.active ? t("active") : el("span", { class: "a-off", text: t("revoked") }); } }];
       },
       fields: function (d, row) {
