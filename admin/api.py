@@ -1,12 +1,14 @@
 """The admin's API: agencies, services, counters, users, devices, printers."""
 
 from apiflask import APIBlueprint
+from flask import current_app
 
 from db import accounts, catalog
-from db.accounts import _UNSET
-from web.auth import current_actor, requires
+from db.accounts import UNSET
+from web.auth import agency_scope, current_actor, requires
 from web.database import clock, get_db
 from db.tickets import Change
+from printer.transports import file_dirs
 from web.events import present_counter, publish, publish_catalog
 from web.schemas import (AgencyIn, AgencyOut, CounterIn, CounterOut, DeviceCreatedOut, DeviceIn, DeviceOut, DevicePatch,
                          PrinterIn, PrinterOut, ServiceIn, ServiceOut, UserIn, UserOut)
@@ -89,12 +91,7 @@ def create_user(body):
 @bp.output(UserOut(many=True))
 @bp.doc(summary="Every person (a supervisor: the people of their agency)", responses=ADMIN_ERRORS)
 def list_users():
-    actor = current_actor()
-    if actor.role == "admin":
-        rows = get_db().execute("SELECT * FROM users ORDER BY id")
-    else:
-        rows = get_db().execute("SELECT * FROM users WHERE agency_id = ? ORDER BY id", (actor.agency_id,))
-    return [accounts.user_dict(r) for r in rows]
+    return accounts.list_users(get_db(), agency_scope())
 
 
 @bp.post("/devices")
@@ -124,8 +121,8 @@ def list_devices():
         responses={**ADMIN_ERRORS, 404: "Unknown device or printer"})
 def update_device(device_id, body):
     device = accounts.update_device(
-        get_db(), device_id, name=body.get("name", _UNSET),
-        printer_id=body.get("printer_id", _UNSET), agency_ids=body.get("agency_ids", _UNSET),
+        get_db(), device_id, name=body.get("name", UNSET),
+        printer_id=body.get("printer_id", UNSET), agency_ids=body.get("agency_ids", UNSET),
         actor_id=current_actor().user_id,
     )
     if "agency_ids" in body:
@@ -143,7 +140,9 @@ def update_device(device_id, body):
 def create_printer(body):
     options = {k: v for k, v in body.items() if k not in ("name", "transport", "paper_mm")}
     return accounts.create_printer(get_db(), body["name"], body["transport"], options,
-                                   paper_mm=body["paper_mm"], actor_id=current_actor().user_id)
+                                   paper_mm=body["paper_mm"],
+                                   file_dirs=file_dirs(current_app.config.get("PRINT_FILE_DIRS")),
+                                   actor_id=current_actor().user_id)
 
 
 @bp.get("/printers")
@@ -154,7 +153,3 @@ def list_printers():
     from db.printjobs import printer_views
 
     return printer_views(get_db(), clock())
-
-
-# The rest of the admin's routes live beside this file, on the same blueprint.
-from admin import manage_api, reports_api  # noqa: E402,F401

@@ -11,16 +11,10 @@ from admin.schemas import (AgencyPatch, AuditOut, AuditQuery, CounterPatch, Holi
 from db import admin as admin_db
 from db.errors import Invalid
 from db.tickets import Change
-from web.auth import current_actor, requires
+from web.auth import agency_scope, current_actor, requires
 from web.database import clock, get_db
 from web.events import disconnect_sockets, present_counter, publish, publish_catalog
 from web.schemas import AgencyOut, CounterOut, DeviceOut, UserOut
-
-
-def agency_scope():
-    """None for admins (every agency); the supervisor's own agency otherwise."""
-    actor = current_actor()
-    return None if actor.role == "admin" else actor.agency_id
 
 
 @bp.get("/admin/agencies")
@@ -28,8 +22,7 @@ def agency_scope():
 @bp.output(AgencyOut(many=True))
 @bp.doc(summary="Every agency, active or not (a supervisor: their own)", responses=ADMIN_ERRORS)
 def list_all_agencies():
-    scope = agency_scope()
-    return [a for a in admin_db.list_all_agencies(get_db()) if scope in (None, a["id"])]
+    return admin_db.list_all_agencies(get_db(), agency_scope())
 
 
 @bp.patch("/agencies/<id:agency_id>")

@@ -17,7 +17,7 @@ from admin.schemas import (Board, RangeQuery, ReportOut, SurveyIn, SurveyReportO
 from db import admin as admin_db
 from db import reports, survey
 from db.errors import Invalid
-from web.auth import current_actor, requires
+from web.auth import agency_scope, current_actor, requires
 from web.database import clock, get_db
 
 MAX_RANGE_DAYS = 400
@@ -40,9 +40,7 @@ def _scope(query):
     if query["group_by"] == "day" and (day_to - day_from).days >= MAX_DAY_ROWS:
         raise Invalid("validation_error", "Some fields are not valid.",
                       {"group_by": f"By day, at most {MAX_DAY_ROWS} days."})
-    actor = current_actor()
-    agency_id = query["agency_id"] if actor.role == "admin" else actor.agency_id
-    return day_from.isoformat(), day_to.isoformat(), agency_id
+    return day_from.isoformat(), day_to.isoformat(), agency_scope(query["agency_id"])
 
 
 def _report(query):
@@ -79,8 +77,7 @@ def _filename(rep, ext):
 @bp.output(Board)
 @bp.doc(summary="The live board: queues, longest waits, counters, printers", responses=STAFF_VIEW)
 def board():
-    actor = current_actor()
-    return admin_db.board(get_db(), clock(), None if actor.role == "admin" else actor.agency_id)
+    return admin_db.board(get_db(), clock(), agency_scope())
 
 
 @bp.get("/reports")

@@ -45,7 +45,8 @@ def seed_voice_pack(db_path):
     """
     import shutil
 
-    from display import store, voice
+    from db import display as store
+    from display import voice
 
     cache = voice.generate_default_pack(Path(tempfile.gettempdir()) / "giliran-bench-voicepack")
     target = store.packs_dir(db_path) / store.DEFAULT_PACK

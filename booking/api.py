@@ -13,7 +13,7 @@ from flask import current_app, request
 
 from db import accounts, bookings, catalog, checkin
 from db.errors import NotFound
-from web.auth import Forbidden, current_actor, idempotency_key, require_agency, requires
+from web.auth import Forbidden, agency_scope, current_actor, idempotency_key, require_agency, requires
 from web.limits import TooMany, client_address, count, over, retry_after
 from web.database import clock, get_db
 from web.events import present_booking, present_ticket, publish
@@ -209,16 +209,7 @@ def put_mpp_settings(body):
 @bp.output(BookableServiceOut(many=True))
 @bp.doc(summary="The services that take bookings, with their agency", security=[])
 def bookable_services():
-    rows = get_db().execute(
-        """SELECT s.*, a.name AS agency_name, b.slot_minutes, b.days_ahead, b.nik_required
-           FROM services s JOIN agencies a ON a.id = s.agency_id
-           JOIN booking_settings b ON b.service_id = s.id
-           WHERE b.enabled = 1 AND s.active = 1 AND a.active = 1
-           ORDER BY a.sort, a.name, s.sort, s.prefix, s.id""").fetchall()
-    return [{"id": r["id"], "agency_id": r["agency_id"], "agency_name": r["agency_name"],
-             "prefix": r["prefix"], "name": r["name"], "requirements": r["requirements"] or "",
-             "slot_minutes": r["slot_minutes"], "days_ahead": r["days_ahead"],
-             "nik_required": bool(r["nik_required"])} for r in rows]
+    return bookings.bookable_services(get_db())
 
 
 @bp.get("/services/<id:service_id>/slots")
@@ -332,11 +323,8 @@ def list_bookings(query):
         service = catalog.get_service(conn, query["service_id"])
         require_agency(actor, service["agency_id"])
         service_ids = [service["id"]]
-    elif actor.role == "admin":
-        service_ids = [r[0] for r in conn.execute("SELECT id FROM services")]
-    elif actor.agency_id is None:
+    elif actor.role != "admin" and actor.agency_id is None:
         raise Forbidden("other_agency", "You belong to no agency.")
     else:
-        service_ids = [r[0] for r in conn.execute("SELECT id FROM services WHERE agency_id = ?",
-                                                  (actor.agency_id,))]
+        service_ids = catalog.service_ids(conn, agency_scope())
     return [present_booking(b) for b in bookings.list_bookings(conn, clock(), day, service_ids)]

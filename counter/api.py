@@ -7,22 +7,19 @@ the committed change and answers with it. Actions honour an
 """
 
 import json
-import secrets
 
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Integer, Nested, String
 from apiflask.validators import Range
 from flask import Response
 
-from db import accounts, tickets
-from db.connection import write
+from db import accounts, counter_stats as stats, queue, tickets
 from web.auth import Forbidden, current_actor, require_agency, requires
 from web.database import clock, get_db
 from web.events import present_counter, present_ticket, publish, sees_codes
 from web.schemas import (CallIn, CallNextIn, CounterOut, PauseIn, TicketOut, TransferIn,
                          WaitingOut)
 
-from counter import stats
 from counter.idempotency import idempotent
 
 bp = APIBlueprint("counter_api", __name__, url_prefix="/api/v1", tag="Counter")
@@ -54,7 +51,7 @@ def _caller():
 def _counter(counter_id):
     """(connection, counter), after checking the caller may operate it."""
     conn = get_db()
-    counter = tickets.counter_dict(conn, clock(), counter_id)
+    counter = queue.counter_dict(conn, clock(), counter_id)
     actor = current_actor()
     if actor.kind == "device":
         if keypad_counter_id(actor) != counter_id:
@@ -86,7 +83,7 @@ def _run(fn, counter_id, *args, answer="ticket", **kwargs):
 def list_counters():
     actor = current_actor()
     return [present_counter(c, sees_codes(actor, c["agency_id"]))
-            for c in tickets.list_counters(get_db(), clock())]
+            for c in queue.list_counters(get_db(), clock())]
 
 
 @bp.get("/counters/<id:counter_id>")
@@ -94,7 +91,7 @@ def list_counters():
 @bp.output(CounterOut)
 @bp.doc(summary="One counter", responses={401: "Not authenticated", 404: "No such counter"})
 def get_counter(counter_id):
-    counter = tickets.counter_dict(get_db(), clock(), counter_id)
+    counter = queue.counter_dict(get_db(), clock(), counter_id)
     return present_counter(counter, sees_codes(current_actor(), counter["agency_id"]))
 
 
@@ -105,7 +102,7 @@ def get_counter(counter_id):
         responses=STAFF_ERRORS)
 def waiting(counter_id):
     conn, counter = _counter(counter_id)
-    return tickets.waiting_list(conn, clock(), counter["service_ids"])
+    return queue.waiting_list(conn, clock(), counter["service_ids"])
 
 
 @bp.post("/counters/<id:counter_id>/open")
@@ -284,14 +281,6 @@ def callable_tickets(counter_id):
     return stats.callable_tickets(conn, clock(), counter["agency_id"])
 
 
-def _create_keypad(conn, counter, token, actor_id):
-    row = accounts._create_device(conn, "keypad", f"Keypad {counter['name'] or counter['number']}",
-                                  None, token, actor_id)
-    conn.execute("UPDATE devices SET config = ? WHERE id = ?",
-                 (json.dumps({"counter_id": counter["id"]}), row["id"]))
-    return row
-
-
 @bp.post("/counters/<id:counter_id>/keypad-token")
 @requires("admin", "supervisor")
 @bp.output(KeypadOut, status_code=201)
@@ -302,12 +291,11 @@ def _create_keypad(conn, counter, token, actor_id):
                    404: "No such counter"})
 def keypad_token(counter_id):
     conn = get_db()
-    counter = tickets.counter_dict(conn, clock(), counter_id)
+    counter = queue.counter_dict(conn, clock(), counter_id)
     require_agency(current_actor(), counter["agency_id"])
-    token = secrets.token_urlsafe(32)
-    row = write(conn, _create_keypad, counter, token, current_actor().user_id)
-    return {"id": row["id"], "kind": "keypad", "name": row["name"], "counter_id": counter_id,
-            "token": token}
+    device = accounts.create_keypad(conn, counter, actor_id=current_actor().user_id)
+    return {"id": device["id"], "kind": "keypad", "name": device["name"], "counter_id": counter_id,
+            "token": device["token"]}
 
 
 # -- the counter rules an admin sets -------------------------------------------

@@ -4,7 +4,8 @@
 from flask import redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from db import catalog, tickets
+from db import catalog, queue, tickets
+from db.counter_stats import console_no_show_rules
 from db.errors import NotFound
 from web.auth import current_actor
 from web.database import clock, get_db
@@ -12,7 +13,6 @@ from web.events import present_counter
 from web.i18n import pages_blueprint, render_page
 
 from counter.booking_messages import BOOKING_MESSAGES
-from counter.stats import console_no_show_rules
 
 bp = pages_blueprint("counter", __name__)
 
@@ -149,7 +149,7 @@ def console(counter_id):
         return redirect(url_for("counter_pages.start", next=request.path))
     conn = get_db()
     try:
-        counter = tickets.counter_dict(conn, clock(), counter_id)
+        counter = queue.counter_dict(conn, clock(), counter_id)
     except NotFound:
         return render_page("counter/refused.html", reason="missing"), 404
     if actor.role != "admin" and actor.agency_id != counter["agency_id"]:

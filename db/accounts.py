@@ -9,7 +9,7 @@ import sqlite3
 from werkzeug.security import check_password_hash, generate_password_hash
 
 import settings
-from db.catalog import _now_iso, audit, get_agency
+from db.catalog import audit, get_agency, now_iso
 from db.connection import write
 from db.clock import utc_iso
 from db.errors import Conflict, DomainError, check_fields, found
@@ -28,6 +28,21 @@ _DUMMY_HASH = generate_password_hash("giliran-no-such-user")
 
 
 # -- users ---------------------------------------------------------------------
+
+
+def agency_scope(role, own_agency_id, wanted=None):
+    """The agency a person's lists and reports cover: for an admin the one wanted (None: every
+    agency), for a supervisor or officer always their own."""
+    return wanted if role == "admin" else own_agency_id
+
+
+def list_users(conn, agency_id=None):
+    """Every person, or the people of one agency."""
+    if agency_id is None:
+        rows = conn.execute("SELECT * FROM users ORDER BY id")
+    else:
+        rows = conn.execute("SELECT * FROM users WHERE agency_id = ? ORDER BY id", (agency_id,))
+    return [user_dict(r) for r in rows]
 
 
 def user_dict(row):
@@ -66,7 +81,8 @@ def check_role(role, agency_id, fields):
         fields["agency_id"] = "Officers and supervisors belong to an agency."
 
 
-def _create_user(conn, username, password, role, agency_id, full_name, actor_id):
+def insert_user(conn, username, password, role, agency_id, full_name, actor_id):
+    """Insert a person inside the caller's write transaction (create_user's rule)."""
     fields = {}
     if not USERNAME_RE.match(username or ""):
         fields["username"] = "3-40 letters, digits, '.', '-' or '_'."
@@ -80,7 +96,7 @@ def _create_user(conn, username, password, role, agency_id, full_name, actor_id)
         row = conn.execute(
             "INSERT INTO users (username, password_hash, role, agency_id, full_name, active, created_at) "
             "VALUES (?, ?, ?, ?, ?, 1, ?) RETURNING *",
-            (username, generate_password_hash(password, HASH_METHOD), role, agency_id, full_name, _now_iso()),
+            (username, generate_password_hash(password, HASH_METHOD), role, agency_id, full_name, now_iso()),
         ).fetchone()
     except sqlite3.IntegrityError:
         raise Conflict("username_taken", f"The username {username} is taken.",
@@ -92,7 +108,7 @@ def _create_user(conn, username, password, role, agency_id, full_name, actor_id)
 
 def create_user(conn, username, password, role, *, agency_id=None, full_name=None, actor_id=None):
     """Add a person who logs in; the password is stored hashed."""
-    return write(conn, _create_user, username, password, role, agency_id, full_name, actor_id)
+    return write(conn, insert_user, username, password, role, agency_id, full_name, actor_id)
 
 
 def ensure_admin(conn, password):
@@ -144,7 +160,8 @@ def _check_printer(conn, printer_id):
               "printer", field=True)
 
 
-def _create_device(conn, kind, name, printer_id, token, actor_id):
+def insert_device(conn, kind, name, printer_id, token, actor_id, config=None):
+    """Insert a device inside the caller's write transaction (create_device's rule)."""
     fields = {}
     if kind not in DEVICE_KINDS:
         fields["kind"] = f"One of: {', '.join(DEVICE_KINDS)}."
@@ -154,8 +171,8 @@ def _create_device(conn, kind, name, printer_id, token, actor_id):
     _check_printer(conn, printer_id)
     row = conn.execute(
         "INSERT INTO devices (kind, name, token_hash, printer_id, config, active, created_at) "
-        "VALUES (?, ?, ?, ?, '{}', 1, ?) RETURNING *",
-        (kind, name.strip(), hash_token(token), printer_id, _now_iso()),
+        "VALUES (?, ?, ?, ?, ?, 1, ?) RETURNING *",
+        (kind, name.strip(), hash_token(token), printer_id, json.dumps(config or {}), now_iso()),
     ).fetchone()
     audit(conn, "device.create", f"device:{row['id']}", {"kind": kind, "name": name},
           user_id=actor_id)
@@ -165,24 +182,33 @@ def _create_device(conn, kind, name, printer_id, token, actor_id):
 def create_device(conn, kind, name, *, printer_id=None, actor_id=None):
     """Register a kiosk or display; returns the device with its token, shown only now."""
     token = secrets.token_urlsafe(32)
-    row = write(conn, _create_device, kind, name, printer_id, token, actor_id)
+    row = write(conn, insert_device, kind, name, printer_id, token, actor_id)
     return {**device_dict(row), "token": token}
 
 
-_UNSET = object()
+def create_keypad(conn, counter, *, actor_id=None):
+    """Register a keypad bound to one counter (a dict with id, number, name); returns the
+    device with its token, shown only now."""
+    token = secrets.token_urlsafe(32)
+    row = write(conn, insert_device, "keypad", f"Keypad {counter['name'] or counter['number']}", None,
+                token, actor_id, {"counter_id": counter["id"]})
+    return {**device_dict(row), "token": token}
+
+
+UNSET = object()
 
 
 def _update_device(conn, device_id, name, printer_id, agency_ids, actor_id):
     row = get_device(conn, device_id)
     changes = {}
-    if name is not _UNSET:
+    if name is not UNSET:
         if not (name or "").strip():
             check_fields({"name": "Required."})
         changes["name"] = name.strip()
-    if printer_id is not _UNSET:
+    if printer_id is not UNSET:
         _check_printer(conn, printer_id)
         changes["printer_id"] = printer_id
-    if agency_ids is not _UNSET:
+    if agency_ids is not UNSET:
         for aid in agency_ids or []:
             get_agency(conn, aid)
         config = json.loads(row["config"] or "{}")
@@ -196,7 +222,7 @@ def _update_device(conn, device_id, name, printer_id, agency_ids, actor_id):
     return get_device(conn, device_id)
 
 
-def update_device(conn, device_id, *, name=_UNSET, printer_id=_UNSET, agency_ids=_UNSET,
+def update_device(conn, device_id, *, name=UNSET, printer_id=UNSET, agency_ids=UNSET,
                   actor_id=None):
     """Rename a device, attach or detach its printer, or limit a display to some agencies."""
     return device_dict(write(conn, _update_device, device_id, name, printer_id, agency_ids, actor_id))
@@ -245,7 +271,12 @@ def printer_dict(row):
             "status": row["status"], "status_detail": row["status_detail"]}
 
 
-def _printer_config(transport, options):
+def database_file(conn):
+    """The path of the connection's main database file ("" for an in-memory one)."""
+    return next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+
+
+def _printer_config(conn, transport, options, file_dirs):
     fields = {}
     config = {}
     for key, kind in PRINTER_FIELDS[transport].items():
@@ -264,10 +295,19 @@ def _printer_config(transport, options):
             config[key] = value
     if transport == "network" and "port" in config and not 1 <= config["port"] <= 65535:
         fields["port"] = "1 to 65535."
+    path = options.get("path")
+    if isinstance(path, str) and path:
+        # The one rule (a path given is checked whatever the transport), also checked
+        # before every job by the transport itself.
+        from printer.transports import file_path_problem
+
+        problem = file_path_problem(path, database_file(conn) or None, file_dirs)
+        if problem:
+            fields["path"] = problem
     return config, fields
 
 
-def _create_printer(conn, name, transport, options, paper_mm, actor_id):
+def _create_printer(conn, name, transport, options, paper_mm, file_dirs, actor_id):
     fields = {}
     if not (name or "").strip():
         fields["name"] = "Required."
@@ -275,7 +315,7 @@ def _create_printer(conn, name, transport, options, paper_mm, actor_id):
         fields["transport"] = f"One of: {', '.join(TRANSPORTS)}."
         config = {}
     else:
-        config, more = _printer_config(transport, options)
+        config, more = _printer_config(conn, transport, options, file_dirs)
         fields.update(more)
     if paper_mm not in (58, 80):
         fields["paper_mm"] = "58 or 80."
@@ -283,16 +323,17 @@ def _create_printer(conn, name, transport, options, paper_mm, actor_id):
     row = conn.execute(
         "INSERT INTO printers (name, transport, config, paper_mm, status, created_at) "
         "VALUES (?, ?, ?, ?, 'unknown', ?) RETURNING *",
-        (name.strip(), transport, json.dumps(config), paper_mm, _now_iso()),
+        (name.strip(), transport, json.dumps(config), paper_mm, now_iso()),
     ).fetchone()
     audit(conn, "printer.create", f"printer:{row['id']}",
           {"name": name, "transport": transport, "config": config}, user_id=actor_id)
     return printer_dict(row)
 
 
-def create_printer(conn, name, transport, options, *, paper_mm=80, actor_id=None):
-    """Add a ticket printer with its transport's settings."""
-    return write(conn, _create_printer, name, transport, options, paper_mm, actor_id)
+def create_printer(conn, name, transport, options, *, paper_mm=80, file_dirs=(), actor_id=None):
+    """Add a ticket printer with its transport's settings; a `file` printer writes only where
+    printer.transports.file_path_problem allows (below `file_dirs` too: MPP_PRINT_FILE_DIRS)."""
+    return write(conn, _create_printer, name, transport, options, paper_mm, tuple(file_dirs), actor_id)
 
 
 # -- settings ------------------------------------------------------------------
@@ -309,7 +350,8 @@ def get_setting(conn, key, default=None):
     return default if row is None else json.loads(row[0])
 
 
-def _set_setting(conn, key, value, actor_id):
+def put_setting(conn, key, value, actor_id):
+    """Store a JSON setting, audited, inside the caller's write transaction."""
     conn.execute(
         "INSERT INTO settings (key, value) VALUES (?, ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -320,4 +362,4 @@ def _set_setting(conn, key, value, actor_id):
 
 def set_setting(conn, key, value, *, actor_id=None):
     """Store a JSON setting, audited."""
-    write(conn, _set_setting, key, value, actor_id)
+    write(conn, put_setting, key, value, actor_id)

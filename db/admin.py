@@ -1,5 +1,5 @@
 """The admin's edits: change or deactivate what catalog/accounts create. One audited
-transaction each; the `_UNSET` default means "leave this field as it is"."""
+transaction each; the `UNSET` default means "leave this field as it is"."""
 
 import json
 import sqlite3
@@ -9,8 +9,8 @@ from datetime import date
 from werkzeug.security import generate_password_hash
 
 from db import accounts, catalog, sessions
-from db.accounts import _UNSET, MIN_PASSWORD, ROLES
-from db.catalog import _check_hours, audit, get_agency, get_service
+from db.accounts import MIN_PASSWORD, UNSET
+from db.catalog import audit, check_hours, get_agency, get_service
 from db.clock import parse_hhmm
 from db.connection import write
 from db.errors import Conflict, NotFound, check_fields, found
@@ -18,7 +18,7 @@ from db.errors import Conflict, NotFound, check_fields, found
 
 def _given(values, *keys):
     """The values an edit sends among `keys` (the others are left as they are)."""
-    return {k: values[k] for k in keys if values.get(k, _UNSET) is not _UNSET}
+    return {k: values[k] for k in keys if values.get(k, UNSET) is not UNSET}
 
 
 def _apply(conn, table, row_id, changes, action, actor_id):
@@ -32,18 +32,19 @@ def _apply(conn, table, row_id, changes, action, actor_id):
 # -- agencies ------------------------------------------------------------------
 
 
-def list_all_agencies(conn):
-    """Every agency, active or not."""
+def list_all_agencies(conn, agency_id=None):
+    """Every agency (or only one), active or not."""
     return [catalog.agency_dict(r) for r in
-            conn.execute("SELECT * FROM agencies ORDER BY active DESC, sort, name, id")]
+            conn.execute("SELECT * FROM agencies ORDER BY active DESC, sort, name, id")
+            if agency_id in (None, r["id"])]
 
 
 def _update_agency(conn, agency_id, values, actor_id):
     get_agency(conn, agency_id)
     changes = catalog.check_agency(conn, _given(values, "code", "name"), agency_id)
-    if values.get("color", _UNSET) is not _UNSET:
+    if values.get("color", UNSET) is not UNSET:
         changes["color"] = values["color"]
-    if values.get("active", _UNSET) is not _UNSET:
+    if values.get("active", UNSET) is not UNSET:
         changes["active"] = 1 if values["active"] else 0
     _apply(conn, "agencies", agency_id, changes, "agency.update", actor_id)
     return catalog.agency_dict(get_agency(conn, agency_id))
@@ -104,24 +105,24 @@ def check_week_hours(hours):
 def _update_service(conn, service_id, values, actor_id):
     row = get_service(conn, service_id)
     fields = {}
-    get = lambda k: values.get(k, _UNSET)  # noqa: E731
+    get = lambda k: values.get(k, UNSET)  # noqa: E731
     changes = catalog.check_service(
         _given(values, "prefix", "name", *catalog.SERVICE_MINIMUMS), fields)
     for key in ("target_wait_min", "default_service_s"):  # no quota is a quota; these have none
         if key in changes and changes[key] is None:
             fields[key] = "Required."
-    if get("requirements") is not _UNSET:
+    if get("requirements") is not UNSET:
         changes["requirements"] = values["requirements"] or ""
     for key in ("opens_at", "closes_at"):
-        if get(key) is not _UNSET:
+        if get(key) is not UNSET:
             changes[key] = values[key] or None
-    _check_hours(changes.get("opens_at", row["opens_at"]), changes.get("closes_at", row["closes_at"]),
+    check_hours(changes.get("opens_at", row["opens_at"]), changes.get("closes_at", row["closes_at"]),
                  fields)
-    if get("hours") is not _UNSET:
+    if get("hours") is not UNSET:
         clean, more = check_week_hours(values["hours"])
         fields.update(more)
         changes["hours"] = json.dumps(clean) if clean is not None else None
-    if get("active") is not _UNSET:
+    if get("active") is not UNSET:
         changes["active"] = 1 if values["active"] else 0
     check_fields(fields)
     if changes.get("active", row["active"]) and ("prefix" in changes or changes.get("active")):
@@ -195,16 +196,16 @@ def delete_holiday(conn, day, *, actor_id=None):
 def _update_counter(conn, counter_id, values, actor_id):
     row = found(conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone(), "counter")
     changes = {}
-    if values.get("number", _UNSET) is not _UNSET:
+    if values.get("number", UNSET) is not UNSET:
         changes["number"] = values["number"]
-    if values.get("name", _UNSET) is not _UNSET:
+    if values.get("name", UNSET) is not UNSET:
         changes["name"] = (values["name"] or "").strip() or f"Loket {changes.get('number', row['number'])}"
     try:
         _apply(conn, "counters", counter_id, changes, "counter.update", actor_id)
     except sqlite3.IntegrityError:
         raise catalog.counter_number_taken(changes.get("number", row["number"]))
-    service_ids = values.get("service_ids", _UNSET)
-    if service_ids is not _UNSET:
+    service_ids = values.get("service_ids", UNSET)
+    if service_ids is not UNSET:
         fields = {}
         service_ids = catalog.check_counter_services(conn, row["agency_id"], service_ids, fields)
         check_fields(fields)
@@ -217,10 +218,10 @@ def _update_counter(conn, counter_id, values, actor_id):
 
 def update_counter(conn, clock, counter_id, values, *, actor_id=None):
     """Renumber or rename a counter, or change the services it serves."""
-    from db import tickets
+    from db import queue
 
     write(conn, _update_counter, counter_id, values, actor_id)
-    return tickets.counter_dict(conn, clock, counter_id)
+    return queue.counter_dict(conn, clock, counter_id)
 
 
 # -- users and devices ---------------------------------------------------------
@@ -233,20 +234,20 @@ def _user_row(conn, user_id):
 def _update_user(conn, user_id, values, actor_id):
     row = _user_row(conn, user_id)
     changes = {}
-    role = values.get("role", _UNSET)
-    agency_id = values.get("agency_id", _UNSET)
-    if role is not _UNSET:
+    role = values.get("role", UNSET)
+    agency_id = values.get("agency_id", UNSET)
+    if role is not UNSET:
         changes["role"] = role
-    if agency_id is not _UNSET:
+    if agency_id is not UNSET:
         changes["agency_id"] = agency_id
     fields = {}
     accounts.check_role(changes.get("role", row["role"]), changes.get("agency_id", row["agency_id"]), fields)
     check_fields(fields)
     if changes.get("agency_id") is not None:
         get_agency(conn, changes["agency_id"])
-    if values.get("full_name", _UNSET) is not _UNSET:
+    if values.get("full_name", UNSET) is not UNSET:
         changes["full_name"] = (values["full_name"] or "").strip() or None
-    if values.get("active", _UNSET) is not _UNSET:
+    if values.get("active", UNSET) is not UNSET:
         if user_id == actor_id and not values["active"]:
             raise Conflict("own_account", "You cannot deactivate your own account.")
         changes["active"] = 1 if values["active"] else 0

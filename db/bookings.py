@@ -203,6 +203,20 @@ def list_slots(conn, clock, service_id, day_text):
 # -- booking -------------------------------------------------------------------
 
 
+def bookable_services(conn):
+    """The active services that take bookings, with their agency and booking settings."""
+    rows = conn.execute(
+        """SELECT s.*, a.name AS agency_name, b.slot_minutes, b.days_ahead, b.nik_required
+           FROM services s JOIN agencies a ON a.id = s.agency_id
+           JOIN booking_settings b ON b.service_id = s.id
+           WHERE b.enabled = 1 AND s.active = 1 AND a.active = 1
+           ORDER BY a.sort, a.name, s.sort, s.prefix, s.id""").fetchall()
+    return [{"id": r["id"], "agency_id": r["agency_id"], "agency_name": r["agency_name"],
+             "prefix": r["prefix"], "name": r["name"], "requirements": r["requirements"] or "",
+             "slot_minutes": r["slot_minutes"], "days_ahead": r["days_ahead"],
+             "nik_required": bool(r["nik_required"])} for r in rows]
+
+
 def parse_start(clock, text):
     """An ISO 8601 time (with offset; without one, the MPP's zone) -> Unix seconds; 400 otherwise."""
     try:
@@ -233,7 +247,7 @@ def _mark_missed(conn, clock, now, service_id=None):
 
 def _missed_events(conn, clock, rows):
     cache = {}
-    return [("booking.missed", full_booking(clock, r, _settings_of(conn, r["service_id"], cache)))
+    return [("booking.missed", full_booking(clock, r, settings_of(conn, r["service_id"], cache)))
             for r in rows]
 
 
@@ -331,7 +345,8 @@ def book(conn, clock, service_id, start, name, phone, *, nik=None, secret):
 # -- reading -------------------------------------------------------------------
 
 
-def _settings_of(conn, service_id, cache=None):
+def settings_of(conn, service_id, cache=None):
+    """A service's booking settings (cached per call in `cache` when given)."""
     if cache is None:
         return get_settings(conn, service_id)
     if service_id not in cache:
@@ -400,7 +415,7 @@ def list_bookings(conn, clock, day_text, service_ids):
         (day_text, *service_ids),
     ).fetchall()
     cache, now = {}, clock.ts()
-    return [{**booking_dict(clock, r, _settings_of(conn, r["service_id"], cache), now),
+    return [{**booking_dict(clock, r, settings_of(conn, r["service_id"], cache), now),
              "ticket_number": r["ticket_number"]} for r in rows]
 
 
@@ -481,7 +496,7 @@ def cancel_for_holiday(conn, clock, day_text):
     cache = {}
     affected, events = [], []
     for r in rows:
-        settings = _settings_of(conn, r["service_id"], cache)
+        settings = settings_of(conn, r["service_id"], cache)
         affected.append(booking_dict(clock, r, settings, now))
         events.append(("booking.cancelled", full_booking(clock, r, settings)))
     webhooks.enqueue_booking_events(conn, events, now)

@@ -12,7 +12,8 @@ PREFIX_RE = re.compile(r"^[A-Z]{1,3}$")
 AGENCY_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
-def _now_iso():
+def now_iso():
+    """Now as an ISO-8601 UTC string."""
     import time
 
     return utc_iso(time.time())
@@ -75,13 +76,14 @@ def check_agency(conn, values, agency_id=None):
     return clean
 
 
-def _create_agency(conn, code, name, color, user_id):
+def insert_agency(conn, code, name, color, user_id):
+    """Insert an agency inside the caller's write transaction (create_agency's rule)."""
     clean = check_agency(conn, {"code": code, "name": name})
     code, name = clean["code"], clean["name"]
     row = conn.execute(
         "INSERT INTO agencies (code, name, color, sort, active, created_at) "
         "VALUES (?, ?, ?, 0, 1, ?) RETURNING *",
-        (code, name, color, _now_iso()),
+        (code, name, color, now_iso()),
     ).fetchone()
     audit(conn, "agency.create", f"agency:{row['id']}", {"code": code, "name": name}, user_id=user_id)
     return agency_dict(row)
@@ -89,7 +91,7 @@ def _create_agency(conn, code, name, color, user_id):
 
 def create_agency(conn, code, name, *, color=None, user_id=None):
     """Add an agency (Dukcapil, Imigrasi ...)."""
-    return write(conn, _create_agency, code, name, color, user_id)
+    return write(conn, insert_agency, code, name, color, user_id)
 
 
 # -- services ------------------------------------------------------------------
@@ -154,12 +156,12 @@ def service_dict(conn, clock, row, waiting=None, issued_today=None, booked=None)
     `quota_left` holds out the day's bookings not yet checked in (checked-in ones are
     tickets already counted in `issued_today`).
     """
-    from db import bookings, tickets
+    from db import bookings, queue
 
     now = clock.ts()
     day = clock.service_day(now)
     if waiting is None:
-        waiting = tickets.waiting_count(conn, row["id"])
+        waiting = queue.waiting_count(conn, row["id"])
     if issued_today is None:
         seq = conn.execute(
             "SELECT last_seq FROM sequences WHERE service_id = ? AND service_day = ?",
@@ -172,7 +174,7 @@ def service_dict(conn, clock, row, waiting=None, issued_today=None, booked=None)
     is_open, reason, _ = service_open(row, local, is_holiday(conn, day))
     quota = row["daily_quota"]
     quota_left = None if quota is None else max(0, quota - issued_today - booked)
-    counters = tickets.counter_count(conn, row["id"])
+    counters = queue.counter_count(conn, row["id"])
     if not is_open:
         closed_reason = reason
     elif quota_left == 0:
@@ -181,7 +183,7 @@ def service_dict(conn, clock, row, waiting=None, issued_today=None, booked=None)
         closed_reason = "no_counter"  # nobody could call its tickets: nothing is offered
     else:
         closed_reason = None
-    competing, estimate = tickets.wait_parts(conn, row, day, now=now)
+    competing, estimate = queue.wait_parts(conn, row, day, now=now)
     return {
         "id": row["id"],
         "agency_id": row["agency_id"],
@@ -201,14 +203,21 @@ def service_dict(conn, clock, row, waiting=None, issued_today=None, booked=None)
         "booked_today": booked,
         "quota_left": quota_left,
         "estimated_wait_s": estimate,
-        "open_counters": tickets.open_counters_for(conn, row["id"]),
+        "open_counters": queue.open_counters_for(conn, row["id"]),
         "counter_count": counters,
     }
 
 
+def service_ids(conn, agency_id=None):
+    """The ids of every service, active or not, or of one agency's."""
+    if agency_id is None:
+        return [r[0] for r in conn.execute("SELECT id FROM services")]
+    return [r[0] for r in conn.execute("SELECT id FROM services WHERE agency_id = ?", (agency_id,))]
+
+
 def list_services(conn, clock, agency_id=None):
     """Every active service (of one agency, if given) with today's live figures."""
-    from db import bookings, tickets
+    from db import bookings, queue
 
     if agency_id is None:
         rows = conn.execute("SELECT * FROM services WHERE active = 1 ORDER BY agency_id, sort, prefix, id")
@@ -218,7 +227,7 @@ def list_services(conn, clock, agency_id=None):
             (agency_id,),
         )
     rows = rows.fetchall()
-    counts = tickets.waiting_counts(conn)
+    counts = queue.waiting_counts(conn)
     day = clock.service_day()
     issued = dict(conn.execute(
         "SELECT service_id, last_seq FROM sequences WHERE service_day = ?", (day,)
@@ -228,7 +237,8 @@ def list_services(conn, clock, agency_id=None):
                          booked.get(r["id"], 0)) for r in rows]
 
 
-def _check_hours(opens_at, closes_at, fields):
+def check_hours(opens_at, closes_at, fields):
+    """Add a sentence to `fields` for each opening hour that is not HH:MM, or closes before it opens."""
     for name, value in (("opens_at", opens_at), ("closes_at", closes_at)):
         if value is None:
             continue
@@ -276,14 +286,15 @@ def check_service(values, fields):
     return clean
 
 
-def _create_service(conn, agency_id, prefix, name, requirements, daily_quota, opens_at,
+def insert_service(conn, agency_id, prefix, name, requirements, daily_quota, opens_at,
                     closes_at, target_wait_min, default_service_s, user_id):
+    """Insert a service inside the caller's write transaction (create_service's rule)."""
     fields = {}
     clean = check_service({"prefix": prefix, "name": name, "daily_quota": daily_quota,
                            "target_wait_min": target_wait_min,
                            "default_service_s": default_service_s}, fields)
     prefix, name = clean["prefix"], clean["name"]
-    _check_hours(opens_at, closes_at, fields)
+    check_hours(opens_at, closes_at, fields)
     check_fields(fields)
     get_agency(conn, agency_id)
     check_prefix_free(conn, prefix)
@@ -292,7 +303,7 @@ def _create_service(conn, agency_id, prefix, name, requirements, daily_quota, op
                closes_at, target_wait_min, default_service_s, active, sort, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, ?) RETURNING *""",
         (agency_id, prefix, name, requirements or "", daily_quota, opens_at, closes_at,
-         target_wait_min or 15, default_service_s or 300, _now_iso()),
+         target_wait_min or 15, default_service_s or 300, now_iso()),
     ).fetchone()
     audit(conn, "service.create", f"service:{row['id']}",
           {"prefix": prefix, "name": name, "agency_id": agency_id}, user_id=user_id)
@@ -303,7 +314,7 @@ def create_service(conn, clock, agency_id, prefix, name, *, requirements="", dai
                    opens_at=None, closes_at=None, target_wait_min=None, default_service_s=None,
                    user_id=None):
     """Add a service of an agency; its prefix starts every ticket number."""
-    row = write(conn, _create_service, agency_id, prefix, name, requirements, daily_quota,
+    row = write(conn, insert_service, agency_id, prefix, name, requirements, daily_quota,
                 opens_at, closes_at, target_wait_min, default_service_s, user_id)
     return service_dict(conn, clock, row)
 
@@ -331,7 +342,8 @@ def counter_number_taken(number):
                     {"number": "Already taken in this agency."})
 
 
-def _create_counter(conn, agency_id, number, name, service_ids, user_id):
+def insert_counter(conn, agency_id, number, name, service_ids, user_id):
+    """Insert a counter inside the caller's write transaction (create_counter's rule)."""
     get_agency(conn, agency_id)
     fields = {}
     if number < 1:
@@ -342,7 +354,7 @@ def _create_counter(conn, agency_id, number, name, service_ids, user_id):
         row = conn.execute(
             "INSERT INTO counters (agency_id, number, name, state, created_at) "
             "VALUES (?, ?, ?, 'closed', ?) RETURNING id",
-            (agency_id, number, name or f"Loket {number}", _now_iso()),
+            (agency_id, number, name or f"Loket {number}", now_iso()),
         ).fetchone()
     except sqlite3.IntegrityError:
         raise counter_number_taken(number)
@@ -357,7 +369,7 @@ def _create_counter(conn, agency_id, number, name, service_ids, user_id):
 
 def create_counter(conn, clock, agency_id, number, service_ids, *, name=None, user_id=None):
     """Add a counter (loket) of an agency, serving some of its services."""
-    from db import tickets
+    from db import queue
 
-    counter_id = write(conn, _create_counter, agency_id, number, name, service_ids, user_id)
-    return tickets.counter_dict(conn, clock, counter_id)
+    counter_id = write(conn, insert_counter, agency_id, number, name, service_ids, user_id)
+    return queue.counter_dict(conn, clock, counter_id)

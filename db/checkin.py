@@ -20,14 +20,14 @@ def _hhmm(clock, ts):
 
 
 def _check_in(conn, clock, code, device_id, user_id, idempotency_key, printer_id, job_payload):
-    from db import tickets
+    from db import queue, tickets
 
-    tickets._ensure_day(conn, clock)
+    tickets.ensure_day(conn, clock)
     if idempotency_key:
         row = conn.execute("SELECT * FROM tickets WHERE idempotency_key = ?",
                            (idempotency_key,)).fetchone()
         if row is not None:  # a retried tap: the ticket of the first one
-            return tickets.Change(ticket=tickets.ticket_dict(conn, clock, row), replayed=True)
+            return tickets.Change(ticket=queue.ticket_dict(conn, clock, row), replayed=True)
     row = booking_row(conn, code)
     settings = get_settings(conn, row["service_id"])
     now = clock.ts()

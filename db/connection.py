@@ -124,7 +124,8 @@ def enable_wal(conn):
     return mode
 
 
-def _is_busy(exc):
+def is_busy(exc):
+    """Whether an SQLite error means another connection holds the lock."""
     msg = str(exc).lower()
     return "locked" in msg or "busy" in msg
 
@@ -139,7 +140,7 @@ def transaction(conn, busy_wait_s=DEFAULT_BUSY_WAIT_S):
             conn.execute("BEGIN IMMEDIATE")
             break
         except sqlite3.OperationalError as exc:
-            if not _is_busy(exc):
+            if not is_busy(exc):
                 raise DatabaseUnavailable(str(exc)) from exc
             if time.monotonic() >= deadline:
                 raise DatabaseBusy() from exc
@@ -162,7 +163,7 @@ def _commit(conn, deadline):
             conn.execute("COMMIT")
             return
         except sqlite3.OperationalError as exc:
-            if _is_busy(exc) and time.monotonic() < deadline:
+            if is_busy(exc) and time.monotonic() < deadline:
                 time.sleep(pause)
                 pause = min(pause * 2, 0.1)
                 continue
@@ -170,7 +171,7 @@ def _commit(conn, deadline):
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            if _is_busy(exc):
+            if is_busy(exc):
                 raise DatabaseBusy() from exc
             raise DatabaseUnavailable(str(exc)) from exc
 
@@ -189,6 +190,6 @@ def write(conn, fn, *args, **kwargs):
             return fn(conn, *args, **kwargs)
     except sqlite3.Error as exc:
         # Disk full, read-only file, I/O error: the transaction rolled back.
-        if _is_busy(exc):
+        if is_busy(exc):
             raise DatabaseBusy() from exc
         raise DatabaseUnavailable(str(exc)) from exc

@@ -68,32 +68,32 @@ def load(conn, clock, instance_dir=None):
                                  "resmi."),))
         agency_ids = {}
         for i, (code, name, color, services, counters) in enumerate(AGENCIES):
-            agency = catalog._create_agency(conn, code, name, color, None)
+            agency = catalog.insert_agency(conn, code, name, color, None)
             conn.execute("UPDATE agencies SET sort = ? WHERE id = ?", (i, agency["id"]))
             agency_ids[code] = agency["id"]
             service_ids = []
             for prefix, sname, req, quota, service_s in services:
-                row = catalog._create_service(conn, agency["id"], prefix, sname, req, quota,
+                row = catalog.insert_service(conn, agency["id"], prefix, sname, req, quota,
                                               None, None, 15, service_s, None)
                 service_ids.append(row["id"])
             for number in counters:
-                catalog._create_counter(conn, agency["id"], number, f"Loket {number}",
+                catalog.insert_counter(conn, agency["id"], number, f"Loket {number}",
                                         service_ids, None)
-        accounts._create_user(conn, "supervisor", DEMO_PASSWORD, "supervisor",
+        accounts.insert_user(conn, "supervisor", DEMO_PASSWORD, "supervisor",
                               agency_ids["DUKCAPIL"], "Sri Wahyuni", None)
         officers = [("petugas1", "DUKCAPIL", "Budi Santoso"), ("petugas2", "DUKCAPIL", "Dewi Lestari"),
                     ("petugas3", "IMIGRASI", "Agus Salim"), ("petugas4", "SAMSAT", "Rina Marlina")]
         for username, code, full_name in officers:
-            accounts._create_user(conn, username, DEMO_PASSWORD, "officer", agency_ids[code],
+            accounts.insert_user(conn, username, DEMO_PASSWORD, "officer", agency_ids[code],
                                   full_name, None)
         if not conn.execute("SELECT 1 FROM users WHERE username = 'admin'").fetchone():
-            accounts._create_user(conn, "admin", DEMO_PASSWORD, "admin", None, "Admin MPP", None)
+            accounts.insert_user(conn, "admin", DEMO_PASSWORD, "admin", None, "Admin MPP", None)
         tokens = {}
         for kind, name in (("kiosk", "Kiosk Lobi Utama"), ("display", "TV Lobi Utama")):
             import secrets
 
             token = secrets.token_urlsafe(32)
-            accounts._create_device(conn, kind, name, None, token, None)
+            accounts.insert_device(conn, kind, name, None, token, None)
             tokens[kind] = token
     if instance_dir is not None:
         path = Path(instance_dir) / "demo-devices.json"

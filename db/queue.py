@@ -280,13 +280,14 @@ def _booking_of(conn, clock, row):
             "slot_end": clock.iso(b["slot_end_ts"]), "booking_name": b["name"]}
 
 
-def _row(conn, ticket_id):
+def ticket_row(conn, ticket_id):
+    """The ticket's row, or NotFound."""
     return found(conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone(), "ticket")
 
 
 def get_ticket(conn, clock, ticket_id):
     """One ticket by id."""
-    return ticket_dict(conn, clock, _row(conn, ticket_id))
+    return ticket_dict(conn, clock, ticket_row(conn, ticket_id))
 
 
 def get_ticket_by_code(conn, clock, code):

@@ -16,7 +16,7 @@ walk-in figures are the report's own totals less them, so a year's report still 
 the monthly summaries of db/reports.py.
 """
 
-from db.reports import _KEYS, _round, bucket, percentile
+from db.reports import GROUP_KEYS, bucket, percentile, round1
 
 # Bookings belong to a service and a day, not to a counter or an officer.
 _BOOKING_KEYS = {"total": "0", "agency": "s.agency_id", "service": "b.service_id", "day": "b.service_day"}
@@ -46,7 +46,7 @@ def channels(conn, clock, day_from, day_to, group_by="service", agency_id=None, 
     wait histograms per group, `months` the months it took from summaries (whose waits
     are bucketed, so the booked waits are taken off in the same buckets).
     """
-    key = _KEYS[group_by]
+    key = GROUP_KEYS[group_by]
     months = set(months)
     where = ("b.ticket_id IS NOT NULL AND b.service_day BETWEEN ? AND ? AND v.service_day BETWEEN ? AND ?"
              + (" AND s.agency_id = ?" if agency_id else ""))
@@ -112,6 +112,6 @@ def channels(conn, clock, day_from, day_to, group_by="service", agency_id=None, 
         for name, kind, p in (("wait_walk_in_median_s", "walk_in", 0.5), ("wait_booked_median_s", "booked", 0.5),
                               ("punctuality_median_s", "punctuality", 0.5),
                               ("punctuality_p90_s", "punctuality", 0.9)):
-            row[name] = _round(percentile(sorted(hists.get((k, kind), {}).items()), p))
+            row[name] = round1(percentile(sorted(hists.get((k, kind), {}).items()), p))
         out[k] = row
     return out

@@ -74,7 +74,7 @@ VISITS_SCHEMA = [
 ]
 
 GROUPS = ("total", "agency", "service", "counter", "officer", "day")
-_KEYS = {"total": "0", "agency": "s.agency_id", "service": "v.service_id",
+GROUP_KEYS = {"total": "0", "agency": "s.agency_id", "service": "v.service_id",
          "counter": "v.counter_id", "officer": "v.user_id", "day": "v.service_day"}
 COUNTS = ("issued", "transferred_in", "called", "served", "no_show", "cancelled", "expired",
           "transferred_out")
@@ -312,7 +312,7 @@ def report(conn, clock, day_from, day_to, group_by="service", agency_id=None):
     acc = _Totals()
     hours = [0] * 24
     for a, b in spans:
-        _raw(conn, acc, _KEYS[group_by], a, b, agency_id)
+        _raw(conn, acc, GROUP_KEYS[group_by], a, b, agency_id)
         hours = [x + y for x, y in zip(hours, arrivals(conn, clock, a, b, agency_id))]
     if months:
         missing = [m for m in months if not conn.execute(
@@ -337,10 +337,10 @@ def report(conn, clock, day_from, day_to, group_by="service", agency_id=None):
             label = labels.get(k, str(k)) if k is not None else None  # None: never called
         out.append({
             "key": k, "label": label, **figures,
-            "wait_median_s": _round(percentile(waits, 0.5)),
-            "wait_p90_s": _round(percentile(waits, 0.9)),
-            "service_median_s": _round(percentile(services, 0.5)),
-            "service_p90_s": _round(percentile(services, 0.9)),
+            "wait_median_s": round1(percentile(waits, 0.5)),
+            "wait_p90_s": round1(percentile(waits, 0.9)),
+            "service_median_s": round1(percentile(services, 0.5)),
+            "service_p90_s": round1(percentile(services, 0.9)),
             "within_target": within,
             "target_compliance": round(within / called, 4) if called else None,
             **chans.get(k, report_channels.no_channels(group_by)),
@@ -364,7 +364,8 @@ def arrivals(conn, clock, day_from, day_to, agency_id=None):
     return out
 
 
-def _round(x):
+def round1(x):
+    """A figure rounded to one decimal, None left as None."""
     return None if x is None else round(x, 1)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from db import bookings, catalog, webhooks
 from db.connection import write
 from db.errors import Conflict, Invalid, found
+from db.queue import counter_count, counter_dict, ticket_dict, ticket_row, waiting_count
 
 PRIORITY_KINDS = ("lansia", "disabilitas", "ibu_hamil", "balita", "lainnya")
 STATUSES = ("waiting", "called", "serving", "done", "no_show", "cancelled", "expired")
@@ -38,12 +39,6 @@ class Change:
     # its events (rooms per agency) need not read them again.
     agencies: dict = field(default_factory=dict)
 
-
-# Reading the queue lives in db/queue.py; these names are part of this module's API too.
-from db.queue import (_row, counter_count, counter_dict, estimate_wait_s,  # noqa: E402,F401
-                      get_ticket, get_ticket_by_code, list_counters, open_counters_for, recent_calls,
-                      service_time_s, sharing_services, ticket_dict, wait_parts, waiting_count,
-                      waiting_counts, waiting_list)
 
 # -- webhooks --------------------------------------------------------------------
 
@@ -89,7 +84,7 @@ def contact_phone(conn, row):
 # -- the service day -----------------------------------------------------------
 
 
-def _ensure_day(conn, clock):
+def ensure_day(conn, clock):
     """Roll over to today's service day if that has not happened yet."""
     day = clock.service_day()
     row = conn.execute("SELECT value FROM settings WHERE key = 'service_day'").fetchone()
@@ -134,7 +129,7 @@ def _rollover(conn, clock, day):
 
 def rollover(conn, clock):
     """Start the service day if it has not started: expire yesterday's leftovers."""
-    return write(conn, _ensure_day, clock) or Change()
+    return write(conn, ensure_day, clock) or Change()
 
 
 # -- issuing -------------------------------------------------------------------
@@ -142,7 +137,7 @@ def rollover(conn, clock):
 
 def _issue(conn, clock, service_id, priority_kind, device_id, user_id, idempotency_key,
            printer_id, job_payload):
-    _ensure_day(conn, clock)
+    ensure_day(conn, clock)
     if idempotency_key:
         row = conn.execute(
             "SELECT * FROM tickets WHERE idempotency_key = ?", (idempotency_key,)
@@ -260,7 +255,7 @@ def _held_ticket(conn, counter, allowed):
     _require_open(counter)
     if not counter["ticket_id"]:
         raise Conflict("no_ticket", f"Counter {counter['number']} holds no ticket.")
-    row = _row(conn, counter["ticket_id"])
+    row = ticket_row(conn, counter["ticket_id"])
     if row["status"] not in allowed:
         raise Conflict(
             "invalid_transition",
@@ -392,14 +387,14 @@ def _next_waiting(conn, counter_id, now):
 
 
 def _call_next(conn, clock, counter_id, user_id, finish_current):
-    _ensure_day(conn, clock)
+    ensure_day(conn, clock)
     counter = _counter_row(conn, counter_id)
     _require_open(counter)
     now = clock.ts()
     finished = None
     if counter["ticket_id"]:
         if not finish_current:
-            held = _row(conn, counter["ticket_id"])
+            held = ticket_row(conn, counter["ticket_id"])
             raise Conflict(
                 "counter_busy",
                 f"Counter {counter['number']} still holds ticket {held['number']}; "
@@ -428,12 +423,12 @@ def call_next(conn, clock, counter_id, *, user_id=None, finish_current=False):
 
 
 def _call_ticket(conn, clock, counter_id, ticket_id, user_id):
-    _ensure_day(conn, clock)
+    ensure_day(conn, clock)
     counter = _counter_row(conn, counter_id)
     _require_open(counter)
     if counter["ticket_id"]:
         raise Conflict("counter_busy", f"Counter {counter['number']} already holds a ticket.")
-    row = _row(conn, ticket_id)
+    row = ticket_row(conn, ticket_id)
     service = catalog.get_service(conn, row["service_id"])
     if service["agency_id"] != counter["agency_id"]:
         raise Conflict("wrong_agency", f"Ticket {row['number']} belongs to another agency.")
@@ -584,11 +579,11 @@ def _counter_event(conn, counter_id, now, event, reason, user_id):
 
 
 def _set_state(conn, clock, counter_id, state, reason, user_id):
-    _ensure_day(conn, clock)
+    ensure_day(conn, clock)
     counter = _counter_row(conn, counter_id)
     now = clock.ts()
     if state == "closed" and counter["ticket_id"]:
-        held = _row(conn, counter["ticket_id"])
+        held = ticket_row(conn, counter["ticket_id"])
         raise Conflict(
             "counter_busy",
             f"Counter {counter['number']} still holds ticket {held['number']}; "

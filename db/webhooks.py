@@ -454,7 +454,7 @@ def enqueue_booking_events(conn, events, ts=None):
 
 
 def _queue_reminders(conn, clock):
-    from db.bookings import _settings_of, full_booking
+    from db.bookings import settings_of, full_booking
 
     now = clock.ts()
     lead_s = 60 * setting(conn, "reminder_minutes", REMINDER_MINUTES)
@@ -470,7 +470,7 @@ def _queue_reminders(conn, clock):
     cache = {}
     for row in rows:
         once(conn, "booking.reminder", row["id"], now)
-        booking = full_booking(clock, row, _settings_of(conn, row["service_id"], cache))
+        booking = full_booking(clock, row, settings_of(conn, row["service_id"], cache))
         enqueue(conn, "booking.reminder",
                 {**booking_data(booking), "minutes_before": round((row["slot_start_ts"] - now) / 60)},
                 ts=now)

@@ -24,7 +24,7 @@ import queue
 import sqlite3
 import threading
 
-from db.connection import _is_busy, connect, transaction
+from db.connection import connect, is_busy, transaction
 from db.errors import DatabaseBusy, DatabaseUnavailable
 
 MAX_BATCH = 64
@@ -169,7 +169,7 @@ class Writer:
         except (DatabaseBusy, DatabaseUnavailable) as exc:
             self._fail(batch, exc)
         except sqlite3.Error as exc:
-            self._fail(batch, DatabaseBusy() if _is_busy(exc) else DatabaseUnavailable(str(exc)))
+            self._fail(batch, DatabaseBusy() if is_busy(exc) else DatabaseUnavailable(str(exc)))
         except Exception as exc:  # a bug: never leave a caller waiting
             self._fail(batch, exc)
         else:

@@ -4,8 +4,9 @@ import hashlib
 import logging
 import threading
 
+from db import display as display_db
 from db.accounts import get_setting
-from display import store, voice
+from display import voice
 
 log = logging.getLogger("giliran")
 
@@ -17,7 +18,7 @@ _lock = threading.Lock()
 
 def pack_manifest(db_path, name):
     """(manifest, version) of a complete pack, or (None, None) when it is missing or incomplete."""
-    folder = store.packs_dir(db_path) / name
+    folder = display_db.packs_dir(db_path) / name
     path = folder / voice.MANIFEST
     try:
         mtime = path.stat().st_mtime_ns
@@ -43,8 +44,8 @@ def pack_manifest(db_path, name):
 
 def active_pack(conn, db_path):
     """(name, manifest, version) of the pack to speak with: the chosen one, else the default."""
-    name = get_setting(conn, "voice_pack", store.DEFAULT_PACK)
-    for candidate in (name, store.DEFAULT_PACK):
+    name = get_setting(conn, "voice_pack", display_db.DEFAULT_PACK)
+    for candidate in (name, display_db.DEFAULT_PACK):
         manifest, version = pack_manifest(db_path, candidate)
         if manifest:
             return candidate, manifest, version
@@ -99,14 +100,14 @@ def enrich_call(conn, db_path, call, kinds=None):
 
 def enrich_calls(conn, db_path, calls):
     """enrich_call for a list (the snapshot's recent calls) with one query for the kinds."""
-    kinds = store.counter_kinds(conn) if calls else {}
+    kinds = display_db.counter_kinds(conn) if calls else {}
     return [enrich_call(conn, db_path, c, kinds) for c in calls]
 
 
 def ensure_default_pack(db_path):
     """Generate the espeak-ng pack beside the database once (a no-op when it is there)."""
     try:
-        voice.generate_default_pack(store.packs_dir(db_path) / store.DEFAULT_PACK)
+        voice.generate_default_pack(display_db.packs_dir(db_path) / display_db.DEFAULT_PACK)
     except Exception:
         # No espeak-ng or sox: the display still shows calls, silently.
         log.exception("could not generate the default voice pack; calls will not be spoken")

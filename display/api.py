@@ -10,10 +10,9 @@ from apiflask.fields import Boolean, Dict, File, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 from flask import current_app, request
 
-from db import accounts, catalog, tickets
-from db.connection import write
-from db.errors import Invalid
-from display import announce, store, voice
+from db import accounts, catalog, queue
+from db import display as display_db
+from display import announce, packs, voice
 from web.auth import current_actor, requires
 from web.database import clock, get_db
 from web.events import present_counter, publish_display_settings
@@ -24,8 +23,8 @@ bp = APIBlueprint("display_api", __name__, url_prefix="/api/v1", tag="Display")
 ADMIN_ERRORS = {401: "Not logged in", 403: "Not an admin"}
 UPLOAD_ERRORS = {**ADMIN_ERRORS, 413: "The file is too large"}
 # The app's 1 MB body limit is for JSON; uploads get their own, checked again per kind.
-UPLOAD_LIMITS = {"display_api.add_media": store.MAX_VIDEO_BYTES + 1024 * 1024,
-                 "display_api.upload_logo": store.MAX_IMAGE_BYTES + 1024 * 1024,
+UPLOAD_LIMITS = {"display_api.add_media": display_db.MAX_VIDEO_BYTES + 1024 * 1024,
+                 "display_api.upload_logo": display_db.MAX_IMAGE_BYTES + 1024 * 1024,
                  "display_api.upload_voice_pack": voice.MAX_ZIP_BYTES + 1024 * 1024}
 
 
@@ -43,7 +42,7 @@ def _upload_limit():
 class DisplaySettingsIn(In):
     mpp_name = String(validate=Length(min=1, max=200))
     running_text = String(validate=Length(max=1000))
-    voice_pack = String(validate=Regexp(store.PACK_NAME_RE))
+    voice_pack = String(validate=Regexp(display_db.PACK_NAME_RE))
     announce_mode = String(validate=OneOf(voice.MODES))
     reload_hour = Integer(strict=True, allow_none=True, validate=Range(min=0, max=23))
 
@@ -62,7 +61,7 @@ class UploadIn(In):
 
 class VoicePackIn(In):
     file = File(required=True)
-    name = String(required=True, validate=Regexp(store.PACK_NAME_RE))
+    name = String(required=True, validate=Regexp(display_db.PACK_NAME_RE))
 
 
 class MediaOut(Schema):
@@ -86,7 +85,7 @@ class VoicePackOut(Schema):
 
 
 class CounterKindIn(In):
-    kind = String(required=True, validate=OneOf(voice.COUNTER_KINDS))
+    kind = String(required=True, validate=OneOf(display_db.COUNTER_KINDS))
 
 
 class DisplayConfigOut(DisplaySettingsOut):
@@ -110,10 +109,10 @@ def _db_path():
 def display_config(conn):
     """Everything a display shows besides the live queue."""
     return {
-        **store.display_settings(conn),
-        "logo_url": store.logo_url(conn),
-        "media": store.list_media(conn),
-        "counter_kinds": {str(k): v for k, v in store.counter_kinds(conn).items()},
+        **display_db.display_settings(conn),
+        "logo_url": display_db.logo_url(conn),
+        "media": display_db.list_media(conn),
+        "counter_kinds": {str(k): v for k, v in display_db.counter_kinds(conn).items()},
         "agencies": catalog.list_agencies(conn),
         "voice_clips": announce.pack_urls(conn, _db_path()),
     }
@@ -132,7 +131,7 @@ def publish_settings(conn):
 @bp.output(DisplaySettingsOut)
 @bp.doc(summary="The lobby display's settings", responses={401: "Not authenticated"})
 def get_display_settings():
-    return store.display_settings(get_db())
+    return display_db.display_settings(get_db())
 
 
 @bp.put("/settings/display")
@@ -143,14 +142,7 @@ def get_display_settings():
         responses=ADMIN_ERRORS)
 def put_display_settings(body):
     conn = get_db()
-    if "voice_pack" in body:
-        manifest, _ = announce.pack_manifest(_db_path(), body["voice_pack"])
-        if manifest is None:
-            raise Invalid("unknown_voice_pack", "No complete voice pack with that name.",
-                          {"voice_pack": "No complete voice pack with that name."})
-    if "running_text" in body:
-        body["running_text"] = " ".join(body["running_text"].split())
-    saved = store.save_settings(conn, body, current_actor().user_id)
+    saved = display_db.save_settings(conn, body, current_actor().user_id, packs.ready_packs(_db_path()))
     publish_settings(conn)
     return saved
 
@@ -162,7 +154,7 @@ def put_display_settings(body):
 @bp.doc(summary="Upload the MPP's logo (PNG, JPEG, GIF or WebP, at most 10 MB)", responses=UPLOAD_ERRORS)
 def upload_logo(body):
     conn = get_db()
-    url = store.save_logo(conn, _db_path(), body["file"], current_actor().user_id)
+    url = display_db.save_logo(conn, _db_path(), body["file"].stream, current_actor().user_id)
     publish_settings(conn)
     return {"url": url}
 
@@ -175,7 +167,7 @@ def upload_logo(body):
 @bp.output(MediaOut(many=True))
 @bp.doc(summary="The MPP's images and videos the displays play", responses={401: "Not authenticated"})
 def list_media():
-    return store.list_media(get_db())
+    return display_db.list_media(get_db())
 
 
 @bp.post("/media")
@@ -186,7 +178,8 @@ def list_media():
         responses=UPLOAD_ERRORS)
 def add_media(body):
     conn = get_db()
-    item = store.add_media(conn, _db_path(), body["file"], current_actor().user_id)
+    item = display_db.add_media(conn, _db_path(), body["file"].stream, body["file"].filename,
+                           current_actor().user_id)
     publish_settings(conn)
     return item
 
@@ -197,7 +190,7 @@ def add_media(body):
 @bp.doc(summary="Remove an image or video", responses={**ADMIN_ERRORS, 404: "No such media"})
 def delete_media(media_id):
     conn = get_db()
-    store.delete_media(conn, _db_path(), media_id, current_actor().user_id)
+    display_db.delete_media(conn, _db_path(), media_id, current_actor().user_id)
     publish_settings(conn)
     return ""
 
@@ -210,8 +203,8 @@ def delete_media(media_id):
 @bp.output(VoicePackOut(many=True))
 @bp.doc(summary="The voice packs on the server", responses={401: "Not logged in", 403: "Not staff"})
 def list_voice_packs():
-    active = store.display_settings(get_db())["voice_pack"]
-    return store.list_packs(_db_path(), active)
+    active = display_db.display_settings(get_db())["voice_pack"]
+    return packs.list_packs(_db_path(), active)
 
 
 @bp.post("/voice-packs")
@@ -221,12 +214,10 @@ def list_voice_packs():
 @bp.doc(summary="Upload a zip of recorded clips as a voice pack (see docs/voice-packs.md)",
         responses=UPLOAD_ERRORS)
 def upload_voice_pack(body):
-    name = store.check_pack_name(body["name"])
-    data = store.read_upload_bytes(body["file"], voice.MAX_ZIP_BYTES)
-    pack = store.import_pack(_db_path(), name, data)
-    conn = get_db()
-    write(conn, catalog.audit, "voice_pack.upload", f"voice_pack:{name}", user_id=current_actor().user_id)
-    pack["active"] = store.display_settings(conn)["voice_pack"] == name
+    name = display_db.check_pack_name(body["name"])
+    data = packs.read_limited(body["file"].stream, voice.MAX_ZIP_BYTES)
+    pack = packs.import_pack(_db_path(), name, data)
+    pack["active"] = display_db.record_pack_upload(get_db(), name, current_actor().user_id)
     return pack
 
 
@@ -241,9 +232,9 @@ def upload_voice_pack(body):
         responses={**ADMIN_ERRORS, 404: "No such counter"})
 def set_counter_kind(counter_id, body):
     conn = get_db()
-    store.set_counter_kind(conn, counter_id, body["kind"], current_actor().user_id)
+    display_db.set_counter_kind(conn, counter_id, body["kind"], current_actor().user_id)
     publish_settings(conn)
-    return present_counter(tickets.counter_dict(conn, clock(), counter_id))
+    return present_counter(queue.counter_dict(conn, clock(), counter_id))
 
 
 @bp.get("/display/config")

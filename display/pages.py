@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
 from db.errors import NotFound
-from display import store
+from db import display as display_db
 from web.database import clock, get_db
 from web.i18n import pages_blueprint, render_page
 
@@ -52,9 +52,9 @@ def display():
 @bp.get("/display/voice/<name>/<filename>")
 def voice_clip(name, filename):
     """One clip of a voice pack; URLs carry the pack's version, so browsers keep them for long."""
-    if not store.PACK_NAME_RE.match(name) or not CLIP_FILE_RE.match(filename):
+    if not display_db.PACK_NAME_RE.match(name) or not CLIP_FILE_RE.match(filename):
         raise NotFound("clip_not_found", "No such clip.")
-    folder = store.packs_dir(current_app.config["DATABASE"]) / name
+    folder = display_db.packs_dir(current_app.config["DATABASE"]) / name
     resp = send_from_directory(folder, filename, max_age=YEAR_S)
     resp.headers["Cache-Control"] = f"public, max-age={YEAR_S}, immutable"
     resp.headers["X-Content-Type-Options"] = "nosniff"
@@ -74,12 +74,12 @@ def _send_media(path, mime, max_age):
 @bp.get("/media/logo")
 def logo():
     """The MPP's logo."""
-    path, mime = store.logo_path(get_db(), current_app.config["DATABASE"])
+    path, mime = display_db.logo_path(get_db(), current_app.config["DATABASE"])
     return _send_media(path, mime, 300)
 
 
 @bp.get("/media/<id:media_id>")
 def media(media_id):
     """One of the MPP's images or videos (file names are ours, never the uploader's)."""
-    path, mime = store.media_path(get_db(), current_app.config["DATABASE"], media_id)
+    path, mime = display_db.media_path(get_db(), current_app.config["DATABASE"], media_id)
     return _send_media(path, mime, 24 * 3600)

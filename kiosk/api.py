@@ -4,7 +4,7 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import Integer, List, Nested, String
 from flask import current_app, request
 
-from db import accounts, catalog, tickets
+from db import accounts, catalog, queue, tickets
 from web.auth import Forbidden, current_actor, idempotency_key, requires
 from web.limits import window_limit
 from web.database import clock, get_db
@@ -130,7 +130,7 @@ def track_ticket(code):
 
 def tracking_view(conn, code):
     """The ticket of a code with its service and agency names and its counter (if called)."""
-    ticket = present_ticket(tickets.get_ticket_by_code(conn, clock(), code[:100]))
+    ticket = present_ticket(queue.get_ticket_by_code(conn, clock(), code[:100]))
     service = catalog.get_service(conn, ticket["service_id"])
     agency = catalog.get_agency(conn, service["agency_id"])
     counter = None

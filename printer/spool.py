@@ -19,7 +19,7 @@ from pathlib import Path
 
 import settings
 from background import Background
-from db import accounts, catalog, printjobs, tickets
+from db import accounts, catalog, printjobs, queue
 from printer import layout
 from printer.transports import PrinterError, file_dirs, read_status, send
 
@@ -84,7 +84,7 @@ def job_bytes(app, conn, clock, job, printer):
     paper = printer["paper_mm"] or 80
     if job["ticket_id"] is None:
         return layout.test_page_bytes(printer["name"], paper)
-    ticket = tickets.get_ticket(conn, clock, job["ticket_id"])
+    ticket = queue.get_ticket(conn, clock, job["ticket_id"])
     info = ticket_info(app, conn, clock, ticket, job["payload"].get("base_url"))
     return layout.ticket_bytes(info, paper)
 
@@ -178,7 +178,6 @@ class Spool(Background):
             self.wake()
 
     def _print(self, conn, printer, job):
-        conf = print_settings(self.app, conn)
         try:
             data = job_bytes(self.app, conn, self.clock, job, printer)
         except Exception as exc:  # noqa: BLE001 - a job that cannot be laid out never will be
@@ -201,13 +200,24 @@ class Spool(Background):
             status = getattr(exc, "status", "error")
             message = getattr(exc, "message", None) or str(exc)
             log.warning("print job %s on %s: %s", job["id"], printer["name"], message)
-            self._publish(printjobs.mark_failed_try(
-                conn, job["id"], self.clock.ts(), message, max_attempts=conf["max_attempts"],
-                min_s=conf["retry_min_s"], max_s=conf["retry_max_s"]))
-            self.record_status(conn, printer["id"], status, message)
+            self.job_failed(conn, printer["id"], job["id"], message, status, message)
             return
-        self._publish(printjobs.mark_printed(conn, job["id"], self.clock.ts()))
-        self.record_status(conn, printer["id"], "online", None, keep_near_end=True)
+        self.job_printed(conn, printer["id"], job["id"])
+
+    def job_printed(self, conn, printer_id, job_id):
+        """A job came out of its printer (here or at a kiosk's agent): done, printer online."""
+        self._publish(printjobs.mark_printed(conn, job_id, self.clock.ts()))
+        self.record_status(conn, printer_id, "online", None, keep_near_end=True)
+
+    def job_failed(self, conn, printer_id, job_id, error, status=None, detail=None):
+        """A try of a job failed: back off and retry it (or give up after the admin's number of
+        tries), and record the printer's `status` when it said one."""
+        conf = print_settings(self.app, conn)
+        self._publish(printjobs.mark_failed_try(
+            conn, job_id, self.clock.ts(), error, max_attempts=conf["max_attempts"],
+            min_s=conf["retry_min_s"], max_s=conf["retry_max_s"]))
+        if status in printjobs.PRINTER_STATUSES:
+            self.record_status(conn, printer_id, status, detail)
 
     def _to_agent(self, conn, printer, job, data):
         """Hand the job to the kiosk's print agent; it stays claimed until acknowledged."""

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from db import bookings, catalog, checkin, tickets
+from db import bookings, catalog, checkin, queue, tickets
 from db.errors import Conflict, Invalid
 from db.identity import check_nik, mask_phone, normalise_phone
 from tests.conftest import MORNING
@@ -366,10 +366,10 @@ def line(bw):
 ], ids=["before-any-slot", "first-slot-due", "both-slots-due"])
 def test_calling_order(line, now, order):
     line.clock.set(ts(*now))
-    listed = [line.names[t["id"]] for t in tickets.waiting_list(line.conn, line.clock, [line.ktp])]
+    listed = [line.names[t["id"]] for t in queue.waiting_list(line.conn, line.clock, [line.ktp])]
     assert listed == order
-    places = {line.names[t["id"]]: tickets.get_ticket(line.conn, line.clock, t["id"])["ahead"]
-              for t in tickets.waiting_list(line.conn, line.clock, [line.ktp])}
+    places = {line.names[t["id"]]: queue.get_ticket(line.conn, line.clock, t["id"])["ahead"]
+              for t in queue.waiting_list(line.conn, line.clock, [line.ktp])}
     assert [places[n] for n in order] == list(range(len(order)))
     called = []
     for _ in order:
@@ -428,7 +428,7 @@ def test_walk_in_estimate_counts_the_bookings_due_before_it(bw):
     assert before == 0
     assert walk_in["estimated_wait_s"] == 3 * 300
     far = book(bw, at(11, 30), phone="081200000009")
-    assert far and tickets.get_ticket(bw.conn, bw.clock, walk_in["id"])["estimated_wait_s"] == 900
+    assert far and queue.get_ticket(bw.conn, bw.clock, walk_in["id"])["estimated_wait_s"] == 900
 
 
 def test_an_early_booking_ticket_is_estimated_from_its_slot_behind_a_long_line(bw):

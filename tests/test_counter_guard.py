@@ -5,7 +5,7 @@ citizen it has just called; a ticket being served is finished at once, by any cl
 import pytest
 
 from conftest import login, screenshot, shared_demo_mpp
-from db import accounts, tickets
+from db import accounts, queue, tickets
 from db.connection import connect
 from db.errors import Conflict
 
@@ -29,9 +29,9 @@ def test_a_just_called_ticket_is_not_finished(world, action):
         else:
             tickets.call_next(world.conn, world.clock, world.c2, finish_current=True)
     assert e.value.code == "finish_too_soon"
-    again = tickets.get_ticket(world.conn, world.clock, held["id"])
+    again = queue.get_ticket(world.conn, world.clock, held["id"])
     assert again["status"] == "called" and again["finished_at"] is None
-    assert tickets.waiting_count(world.conn, world.ktp) == 1  # nobody else was called
+    assert queue.waiting_count(world.conn, world.ktp) == 1  # nobody else was called
 
 
 def test_held_long_enough_a_called_ticket_is_finished(world):

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from conftest import login
-from display import announce, store, voice
+from db import display as display_db
+from display import announce, voice
 from display.voice import CLIP_TEXTS, audio_info
 from display_helpers import quick_pack_zip
 from web.events import socketio
@@ -38,7 +39,7 @@ def generated_pack(tmp_path_factory):
     """The espeak-ng pack, generated once for this file the way the server does at start."""
     db_path = tmp_path_factory.mktemp("packs") / "mpp.db"
     announce.ensure_default_pack(db_path)
-    folder = store.packs_dir(db_path) / store.DEFAULT_PACK
+    folder = display_db.packs_dir(db_path) / display_db.DEFAULT_PACK
     assert not voice.missing_clips(folder)
     return folder
 
@@ -46,7 +47,7 @@ def generated_pack(tmp_path_factory):
 @pytest.fixture
 def default_pack(api, generated_pack):
     """The generated pack in this app's instance folder."""
-    folder = store.packs_dir(api.app.config["DATABASE"]) / store.DEFAULT_PACK
+    folder = display_db.packs_dir(api.app.config["DATABASE"]) / display_db.DEFAULT_PACK
     shutil.copytree(generated_pack, folder)
     return folder
 
@@ -135,7 +136,7 @@ def test_media_upload_serve_and_delete(api):
     item = r.json
     assert item["kind"] == "image" and item["mime"] == "image/png" and item["url"] == f"/media/{item['id']}"
     assert item["name"] == "brosur <script>.png"  # the uploader's name is only a label
-    files = list(store.media_dir(api.app.config["DATABASE"]).iterdir())
+    files = list(display_db.media_dir(api.app.config["DATABASE"]).iterdir())
     assert [f.name for f in files if not f.name.startswith(".")][0].startswith("m-")
 
     served = api.app.test_client().get(item["url"])
@@ -182,7 +183,7 @@ def test_logo_upload_replaces_the_old_one(api):
     assert second.json["url"] != first.json["url"]
     served = api.app.test_client().get(second.json["url"])
     assert served.status_code == 200 and served.data == png_bytes(color=(0, 255, 0))
-    logos = [f for f in store.media_dir(api.app.config["DATABASE"]).iterdir() if f.name.startswith("logo-")]
+    logos = [f for f in display_db.media_dir(api.app.config["DATABASE"]).iterdir() if f.name.startswith("logo-")]
     assert len(logos) == 1
     mp4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100
     assert upload(admin, "/api/v1/settings/logo", mp4).status_code == 400

@@ -2,7 +2,7 @@
 
 import pytest
 
-from db import catalog, tickets
+from db import catalog, queue, tickets
 from db.errors import Conflict, Invalid, NotFound
 
 
@@ -45,7 +45,7 @@ def test_new_ticket_waits_with_people_ahead_and_estimate(world):
     assert second["estimated_wait_s"] == 300
     opened(world, world.c1)
     opened(world, world.c2)
-    again = tickets.get_ticket(world.conn, world.clock, second["id"])
+    again = queue.get_ticket(world.conn, world.clock, second["id"])
     assert again["estimated_wait_s"] == 150
 
 
@@ -154,7 +154,7 @@ def test_transfer_keeps_number_and_takes_its_place(world, position, expected):
     assert ch.ticket["number"] == moving["number"] and ch.ticket["status"] == "waiting"
     assert ch.ticket["service_id"] == world.kk
     assert ch.queues == {world.kk: 3, world.ktp: 0}
-    listed = [t["number"] for t in tickets.waiting_list(world.conn, world.clock, [world.kk])]
+    listed = [t["number"] for t in queue.waiting_list(world.conn, world.clock, [world.kk])]
     assert listed == expected
 
 
@@ -282,7 +282,7 @@ def test_unknown_things_are_not_found(world):
     with pytest.raises(NotFound):
         tickets.call_next(world.conn, world.clock, 999)
     with pytest.raises(NotFound):
-        tickets.get_ticket_by_code(world.conn, world.clock, "nope")
+        queue.get_ticket_by_code(world.conn, world.clock, "nope")
 
 
 def test_idempotency_key_returns_the_same_ticket(world):

@@ -6,7 +6,7 @@ carry today's hours."""
 import pytest
 
 from conftest import login
-from db import catalog, tickets
+from db import catalog, queue, tickets
 from db.errors import Conflict
 
 
@@ -51,7 +51,7 @@ def test_ahead_and_the_estimate_count_the_same_people(world):
     for _ in range(2):
         tickets.issue(world.conn, world.clock, world.kk)
     mine = tickets.issue(world.conn, world.clock, world.ktp).ticket
-    again = tickets.get_ticket(world.conn, world.clock, mine["id"])
+    again = queue.get_ticket(world.conn, world.clock, mine["id"])
     # c1 (KTP+KK) and c2 (KTP only, closed) serve KTP: 2 KK tickets come first at c1.
     assert again["ahead"] == 0 and again["ahead_other_services"] == 2
     assert again["estimated_wait_s"] == 2 * 300

@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from db import catalog, migrations, tickets
+from db import catalog, migrations, queue, tickets
 from db.connection import connect
 
 
@@ -30,7 +30,7 @@ def test_database_from_migration_1_upgrades_with_data_kept(db_path, clock):
     columns = {r[1] for r in conn.execute("PRAGMA table_info(services)")}
     assert "hours" in columns
     assert conn.execute("SELECT requirements FROM services WHERE id = 1").fetchone()[0] == "KK asli"
-    assert tickets.get_ticket_by_code(conn, clock, "c1")["number"] == "A001"
+    assert queue.get_ticket_by_code(conn, clock, "c1")["number"] == "A001"
     # The upgraded database works: the day's sequence continues (at a counter serving it).
     catalog.create_counter(conn, clock, 1, 1, [1])
     assert tickets.issue(conn, clock, 1).ticket["number"] == "A002"
@@ -91,7 +91,7 @@ def test_database_before_bookings_upgrades_with_its_day_kept(db_path, clock):
     assert bookings.get_settings(conn, ktp)["enabled"] is False
     assert bookings.mpp_settings(conn) == {"release_delay_minutes": 15, "purge_after_days": 30}
     # The day goes on: the old tickets keep their place, a booking checks in as A004.
-    assert tickets.get_ticket_by_code(conn, clock, "c2")["ahead"] == 1
+    assert queue.get_ticket_by_code(conn, clock, "c2")["ahead"] == 1
     bookings.put_settings(conn, ktp, {"enabled": True})
     start = clock.local().replace(hour=9, minute=30).isoformat()
     b = bookings.book(conn, clock, ktp, start, "Budi", "081234567890", secret="k").booking
@@ -130,7 +130,7 @@ def test_migration_8_adds_webhooks_to_a_day_in_progress(db_path, clock):
     assert 8 in migrations.migrate(conn)
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"webhooks", "outbox", "webhook_deliveries", "notified"} <= tables
-    assert tickets.get_ticket_by_code(conn, clock, "c2")["ahead"] == 1
+    assert queue.get_ticket_by_code(conn, clock, "c2")["ahead"] == 1
     assert tickets.issue(conn, clock, 1).ticket["number"] == "A003"
     assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0  # nobody listens yet
     hook = webhooks.create(conn, "http://192.0.2.10/x", ["ticket.issued"], "s3cret")

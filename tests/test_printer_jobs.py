@@ -4,7 +4,7 @@ import multiprocessing
 
 import pytest
 
-from db import accounts, printjobs, tickets
+from db import accounts, printjobs, queue, tickets
 from db.connection import connect
 from db.errors import Conflict
 
@@ -31,7 +31,7 @@ def test_issue_spools_a_job_and_claim_takes_it_once(world, kiosk):
     assert printjobs.claim(world.conn, kiosk[0], now) is None  # leased
     done = printjobs.mark_printed(world.conn, job["id"], now)
     assert done.print_status == "printed" and done.device_id == kiosk[1]
-    assert tickets.get_ticket(world.conn, world.clock, change.ticket["id"])["print_status"] == "printed"
+    assert queue.get_ticket(world.conn, world.clock, change.ticket["id"])["print_status"] == "printed"
     assert printjobs.mark_printed(world.conn, job["id"], now).replayed  # a second ack changes nothing
 
 
@@ -70,7 +70,7 @@ def test_failed_after_the_limit_then_retried_by_staff(world, kiosk):
         last = printjobs.mark_failed_try(world.conn, job["id"], now + 100 * attempt, "paper_out",
                                          max_attempts=3)
     assert last.print_status == "failed" and last.job["status"] == "failed"
-    ticket = tickets.get_ticket(world.conn, world.clock, change.ticket["id"])
+    ticket = queue.get_ticket(world.conn, world.clock, change.ticket["id"])
     assert ticket["print_status"] == "failed"
     assert printjobs.claim(world.conn, kiosk[0], now + 1000) is None
     with pytest.raises(Conflict):  # only a failed job can be retried
@@ -91,7 +91,7 @@ def test_reprint_uses_the_kiosk_printer_or_refuses(world, kiosk):
         printjobs.reprint(world.conn, plain.ticket["id"], now)
     assert caught.value.code == "no_printer"
     other = printjobs.reprint(world.conn, plain.ticket["id"], now, printer_id=kiosk[0])
-    assert tickets.get_ticket(world.conn, world.clock, plain.ticket["id"])["print_status"] == "pending"
+    assert queue.get_ticket(world.conn, world.clock, plain.ticket["id"])["print_status"] == "pending"
     assert other.job["ticket_id"] == plain.ticket["id"]
 
 

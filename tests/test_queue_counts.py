@@ -3,7 +3,7 @@ every change of a ticket, and a ticket's place read from them is the calling ord
 
 import pytest
 
-from db import catalog, migrations, tickets
+from db import catalog, migrations, queue, tickets
 from db.connection import connect
 from db.queue import count_ahead, order_key, sharing_services
 
@@ -60,12 +60,12 @@ def test_counts_follow_every_change_of_a_ticket(world):
         step()
         assert kept(conn) == counted(conn), name
         for sid in (world.ktp, world.kk, world.pajak):
-            assert tickets.waiting_count(conn, sid) == counted(conn).get(sid, (0, 0))[0], name
+            assert queue.waiting_count(conn, sid) == counted(conn).get(sid, (0, 0))[0], name
     # The next service day expires what is left: every line is empty again.
     clock.advance(24 * 3600)
     tickets.rollover(conn, clock)
     assert kept(conn) == counted(conn) == {}
-    assert tickets.waiting_counts(conn) == {world.ktp: 0, world.kk: 0, world.pajak: 0}
+    assert queue.waiting_counts(conn) == {world.ktp: 0, world.kk: 0, world.pajak: 0}
 
 
 def calling_order_place(conn, row, service_ids, now):
@@ -112,7 +112,7 @@ def test_each_place_in_line_is_the_calling_order(world, name, priority, due, lat
         for services in ([row["service_id"]], sharing):
             assert count_ahead(conn, services, row, now) == calling_order_place(conn, row, services, now), \
                 (row["number"], services)
-        shown = tickets.get_ticket(conn, clock, row["id"])
+        shown = queue.get_ticket(conn, clock, row["id"])
         assert shown["ahead"] == calling_order_place(conn, row, [row["service_id"]], clock.ts())
 
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from db import catalog, migrations, tickets
+from db import catalog, migrations, queue, tickets
 from db.clock import FixedClock
 from db.connection import connect
 
@@ -29,7 +29,7 @@ def test_midnight_restarts_numbers_and_expires_leftovers(conn, zone):
     assert [c["ticket"] for c in change.counters] == [None]
     statuses = [r[0] for r in conn.execute("SELECT status FROM tickets ORDER BY id")]
     assert statuses == ["expired"] * 3
-    assert tickets.get_ticket(conn, clock, called["id"])["status"] == "expired"
+    assert queue.get_ticket(conn, clock, called["id"])["status"] == "expired"
     fresh = tickets.issue(conn, clock, svc).ticket
     assert fresh["number"] == "A001" and fresh["service_day"] == "2026-11-25"
     expired_events = conn.execute(

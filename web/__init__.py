@@ -251,6 +251,8 @@ def create_app(test_config=None):
     app.before_request(input.check_request)
 
     from admin.api import bp as admin_api
+    # The rest of the admin's routes live beside admin/api.py, on its blueprint.
+    from admin import manage_api, reports_api  # noqa: F401
     from admin.pages import bp as admin_pages
     from booking.api import bp as booking_api
     from booking.pages import bp as booking_pages
@@ -260,7 +262,7 @@ def create_app(test_config=None):
     from display.pages import bp as display_pages
     from kiosk.api import bp as kiosk_api
     from kiosk.pages import bp as kiosk_pages
-    from printer.api import bp as printer_api
+    from web.print_api import bp as printer_api
     from web.api import bp as core_api
     from web.auth import bp as auth_api
     from web.pages import bp as web_pages
@@ -344,5 +346,5 @@ def _csrf_guard():
         if request.mimetype != "application/json":
             refused = "Without an Origin header only a JSON body is accepted."
     if refused:
-        return errors._respond(403, "csrf_refused", refused)
+        return errors.respond(403, "csrf_refused", refused)
     return None

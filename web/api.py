@@ -2,7 +2,7 @@
 
 from apiflask import APIBlueprint
 
-from db import printjobs, tickets
+from db import printjobs, queue, tickets
 from web.auth import current_actor, requires
 from web.database import clock, get_db
 from web.events import present_ticket, publish
@@ -29,7 +29,7 @@ def health():
 @bp.doc(summary="One ticket, for whoever holds its code", security=[],
         responses={404: "No ticket with that code"})
 def get_ticket(code):
-    return present_ticket(tickets.get_ticket_by_code(get_db(), clock(), code[:100]))
+    return present_ticket(queue.get_ticket_by_code(get_db(), clock(), code[:100]))
 
 
 @bp.post("/tickets/<string:code>/cancel")
@@ -40,7 +40,7 @@ def get_ticket(code):
                                 409: "Called already (ticket_called) or over (ticket_closed)"})
 def cancel_ticket(code):
     conn = get_db()
-    ticket = tickets.get_ticket_by_code(conn, clock(), code[:100])
+    ticket = queue.get_ticket_by_code(conn, clock(), code[:100])
     actor = current_actor()
     change = tickets.cancel(conn, clock(), ticket["id"], user_id=actor.user_id if actor.is_staff else None)
     publish(conn, change)

@@ -167,6 +167,12 @@ def requires(*who):
     return decorator
 
 
+def agency_scope(wanted=None):
+    """The agency the caller's lists and reports cover (db.accounts.agency_scope)."""
+    actor = current_actor()
+    return accounts.agency_scope(actor.role, actor.agency_id, wanted)
+
+
 def require_agency(actor, agency_id):
     """Admins reach every agency; supervisors and officers only their own."""
     if actor.kind == "user" and (actor.role == "admin" or actor.agency_id == agency_id):

@@ -63,7 +63,8 @@ def _flatten(messages, prefix=""):
     return out
 
 
-def _respond(status, code, message, fields=None, headers=None):
+def respond(status, code, message, fields=None, headers=None):
+    """An error answer: the API's JSON shape, or a plain page for a browser."""
     if _wants_json():
         resp = jsonify(error_body(code, message, fields))
     else:
@@ -92,11 +93,11 @@ def api_error_processor(error):
         if not fields:
             fields = _flatten(detail)
         if "_schema" in fields:  # body is not a JSON object at all
-            return _respond(400, "malformed_body", "The body must be a JSON object.")
-        return _respond(400, "validation_error", "Some fields are not valid.", fields)
+            return respond(400, "malformed_body", "The body must be a JSON object.")
+        return respond(400, "validation_error", "Some fields are not valid.", fields)
     message = error.message or "Error"
     if status == 400 and re.search(r"json", str(message), re.I):
-        return _respond(400, "malformed_json", "The body is not valid JSON.")
+        return respond(400, "malformed_json", "The body is not valid JSON.")
     code = _CODES.get(status, re.sub(r"[^a-z]+", "_", str(message).lower()).strip("_"))
     messages = {
         404: "No such thing here.",
@@ -104,15 +105,15 @@ def api_error_processor(error):
         413: "The body is too large.",
         415: "Send the body as application/json.",
     }
-    return _respond(status, code, messages.get(status, str(message)), headers=error.headers)
+    return respond(status, code, messages.get(status, str(message)), headers=error.headers)
 
 
 def handle_bad_request(error):
     """Werkzeug's 400s: mostly a body that is not JSON (webargs says so in `data`)."""
     messages = (getattr(error, "data", None) or {}).get("messages") or {}
     if "json" in messages or "JSON" in str(error.description):
-        return _respond(400, "malformed_json", "The body is not valid JSON.")
-    return _respond(400, "bad_request", "The request is not valid.")
+        return respond(400, "malformed_json", "The body is not valid JSON.")
+    return respond(400, "bad_request", "The request is not valid.")
 
 
 def handle_domain_error(error):
@@ -122,21 +123,21 @@ def handle_domain_error(error):
     headers = {"Retry-After": "2"} if error.status == 503 else None
     if getattr(error, "retry_after_s", None):
         headers = {"Retry-After": str(error.retry_after_s)}
-    return _respond(error.status, error.code, error.message, error.fields, headers)
+    return respond(error.status, error.code, error.message, error.fields, headers)
 
 
 def handle_unexpected(error):
     """Last resort: log it, answer 500 in the same shape."""
     if isinstance(error, HTTPException):
-        return _respond(error.code or 500, _CODES.get(error.code, "error"), error.description or "")
+        return respond(error.code or 500, _CODES.get(error.code, "error"), error.description or "")
     log.exception("unexpected error on %s %s", request.method, request.path)
-    return _respond(500, "internal_error", "Something went wrong on the server; nothing was changed.")
+    return respond(500, "internal_error", "Something went wrong on the server; nothing was changed.")
 
 
 def handle_body_timeout(error):
     """The request's body did not arrive in time (web/connections.py): 408, and close."""
     log.warning("request body did not arrive in time: %s %s", request.method, request.path)
-    return _respond(408, "body_timeout", "The request body did not arrive in time.",
+    return respond(408, "body_timeout", "The request body did not arrive in time.",
                     headers={"Connection": "close"})
 
 

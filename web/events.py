@@ -22,7 +22,7 @@ from flask_socketio import SocketIO, join_room
 # python-socketio's, not the builtin: its message reaches the client (kiosk.js unpairs on it).
 from socketio.exceptions import ConnectionRefusedError
 
-from db import accounts, catalog, tickets
+from db import accounts, catalog, queue, tickets
 from display import announce
 from web.auth import actor_from
 from web.database import db_session
@@ -169,13 +169,24 @@ def publish_catalog(conn, agency_id=None, service_id=None):
         rooms += [f"staff:{agency_id}", f"display:{agency_id}"]
     socketio.emit("services_changed", {"agency_id": agency_id, "service_id": service_id}, to=rooms)
     if service_id is not None:
-        publish(conn, tickets.Change(queues={service_id: tickets.waiting_count(conn, service_id)}))
+        publish(conn, tickets.Change(queues={service_id: queue.waiting_count(conn, service_id)}))
 
 
 def publish_display_settings(conn, config):
     """After a display-settings commit: every display, whatever agencies it shows."""
     rooms = ["display:all"] + [f"display:{a['id']}" for a in catalog.list_agencies(conn)]
     socketio.emit("settings_changed", config, to=rooms)
+
+
+def publish_followed(event, data, room):
+    """An event the public instance's follower (web/follow.py) read off the database, to one
+    tracking page's or one line's room."""
+    socketio.emit(event, data, to=room)
+
+
+def send_print_job(room, job):
+    """A print job to the kiosk print agent listening in `room` (web/printing.py)."""
+    socketio.emit("print_job", job, to=room)
 
 
 def wake_spool():
@@ -218,7 +229,7 @@ def snapshot(conn, clock, agency_ids=None, codes=False):
     """What a staff or display client needs to be whole: queues, counters, recent calls.
     `codes`: the counters' tickets keep their codes (staff of those agencies only)."""
     services = catalog.list_services(conn, clock)
-    counters = tickets.list_counters(conn, clock)
+    counters = queue.list_counters(conn, clock)
     if agency_ids is not None:
         services = [s for s in services if s["agency_id"] in agency_ids]
         counters = [c for c in counters if c["agency_id"] in agency_ids]
@@ -226,7 +237,7 @@ def snapshot(conn, clock, agency_ids=None, codes=False):
         "services": services,
         "counters": [present_counter(c, codes) for c in counters],
         "recent_calls": announce.enrich_calls(conn, current_app.config["DATABASE"],
-                                              tickets.recent_calls(conn, clock, agency_ids=agency_ids)),
+                                              queue.recent_calls(conn, clock, agency_ids=agency_ids)),
         "service_day": clock.service_day(),
     }
 
@@ -242,7 +253,7 @@ def on_connect(auth=None):
         code = auth.get("ticket")
         if isinstance(code, str) and code:
             try:
-                ticket = tickets.get_ticket_by_code(conn, clock, code)
+                ticket = queue.get_ticket_by_code(conn, clock, code)
             except Exception:
                 raise ConnectionRefusedError("unknown_ticket")
             join_room(f"ticket:{ticket['id']}")

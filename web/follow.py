@@ -16,6 +16,7 @@ import logging
 
 from db import queue
 from db.connection import connect
+from web.events import present_ticket, publish_followed, socketio
 
 log = logging.getLogger("giliran")
 
@@ -46,8 +47,6 @@ class Follower:
         self.queues.setdefault(ticket["service_id"], queue.waiting_count(conn, ticket["service_id"]))
 
     def _watched(self):
-        from web.events import socketio
-
         rooms = socketio.server.manager.rooms.get("/", {})
         tickets, services = set(), set()
         for name, members in list(rooms.items()):
@@ -63,8 +62,6 @@ class Follower:
 
     def step(self, conn):
         """One look at the database; the events of what changed since the last look."""
-        from web.events import present_ticket, socketio
-
         version = conn.execute("PRAGMA data_version").fetchone()[0]
         tickets, services = self._watched()
         for gone in set(self.tickets) - tickets:
@@ -93,29 +90,27 @@ class Follower:
                 if row["status"] == "called" and row["call_count"] > old[1]:
                     counter = conn.execute("SELECT number FROM counters WHERE id = ?",
                                            (row["counter_id"],)).fetchone()
-                    socketio.emit("ticket_called", {
+                    publish_followed("ticket_called", {
                         "ticket_id": row["id"], "number": ticket["number"],
                         "service_id": row["service_id"], "counter_id": row["counter_id"],
                         "counter_number": counter["number"] if counter else None,
                         "recall": old[0] == "called", "called_at": ticket["called_at"],
-                    }, to=room)
+                    }, room)
                     sent += 1
-                socketio.emit("ticket_changed", ticket, to=room)
+                publish_followed("ticket_changed", ticket, room)
                 sent += 1
         for service_id in sorted(services):
             waiting = queue.waiting_count(conn, service_id)
             old = self.queues.get(service_id)
             self.queues[service_id] = waiting
             if old is not None and old != waiting:
-                socketio.emit("queue_changed", {"service_id": service_id, "waiting": waiting},
-                              to=f"track:{service_id}")
+                publish_followed("queue_changed", {"service_id": service_id, "waiting": waiting},
+                                 f"track:{service_id}")
                 sent += 1
         return sent
 
     def run(self):
         """The loop, until the server stops."""
-        from web.events import socketio
-
         giliran = self.app.extensions["giliran"]
         conn = connect(self.app.config["DATABASE"])
         try:

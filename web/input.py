@@ -118,10 +118,10 @@ def refuse_hostile_packets(socketio):
 
 
 def _refused(exc):
-    from web.errors import _respond
+    from web.errors import respond
 
     fields = {exc.where: exc.message} if exc.where and exc.where != "body" else None
-    return _respond(400, exc.code, exc.message, fields)
+    return respond(400, exc.code, exc.message, fields)
 
 
 def check_request():

@@ -197,7 +197,7 @@ class TrustedProxyFix:
 
 
 def _too_many(error):
-    from web.errors import _respond
+    from web.errors import respond
 
     message = str(getattr(error, "description", "") or "")
     m = _CODE.match(message)
@@ -207,13 +207,13 @@ def _too_many(error):
     current = limiter.current_limit
     if current is not None:
         wait = max(1, math.ceil(current.reset_at - time.time()))
-    return _respond(429, code, message, headers={"Retry-After": str(wait)})
+    return respond(429, code, message, headers={"Retry-After": str(wait)})
 
 
 def _too_many_window(error):
-    from web.errors import _respond
+    from web.errors import respond
 
-    return _respond(429, error.code, error.message, headers={"Retry-After": str(error.retry_after_s)})
+    return respond(429, error.code, error.message, headers={"Retry-After": str(error.retry_after_s)})
 
 
 def init_app(app):

@@ -6,7 +6,7 @@ sleeps and wake-up events of the server's async mode, the agents' rooms) and
 subscribes to its changes with `publish_print`.
 """
 
-from web.events import publish_print, socketio
+from web.events import publish_print, send_print_job, socketio
 
 
 class SpoolRuntime:
@@ -27,7 +27,7 @@ class SpoolRuntime:
         return socketio.server.eio.create_event()
 
     def to_agent(self, room, payload):
-        socketio.emit("print_job", payload, to=room)
+        send_print_job(room, payload)
 
     def agent_connected(self, room):
         """Whether a print agent listens in this room (this process's view; True if unknown)."""

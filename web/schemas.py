@@ -125,18 +125,6 @@ class DevicePatch(In):
     agency_ids = List(Id(), allow_none=True, validate=Length(max=100))
 
 
-def file_printer_path(value):
-    """A `file` printer's path: the rule is printer.transports.file_path_problem."""
-    from flask import current_app
-
-    from printer.transports import file_dirs, file_path_problem
-
-    problem = file_path_problem(value, current_app.config["DATABASE"],
-                                file_dirs(current_app.config.get("PRINT_FILE_DIRS")))
-    if problem:
-        raise ValidationError(problem)
-
-
 class PrinterIn(In):
     name = String(required=True, validate=Length(min=1, max=100))
     transport = String(required=True, validate=OneOf(TRANSPORTS))
@@ -147,7 +135,8 @@ class PrinterIn(In):
     baudrate = Integer(strict=True, validate=OneOf([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]))
     vendor_id = UsbId(metadata=USB)
     product_id = UsbId(metadata=USB)
-    path = String(validate=[Length(min=1, max=1000), file_printer_path])
+    path = String(validate=Length(min=1, max=1000), metadata={
+        "description": "A `file` printer's file or device (where it may be: docs/printing.md)"})
 
 
 class PriorityField(Raw):

@@ -8,7 +8,7 @@ from apiflask.validators import Length, OneOf, Range
 from flask import Response, current_app, request
 from flask_socketio import join_room, rooms
 
-from db import accounts, catalog, printjobs, tickets
+from db import accounts, catalog, printjobs, queue
 from db.errors import NotFound, found
 from printer import layout, preview, spool as spooling
 from web.auth import current_actor, require_agency, requires
@@ -127,7 +127,7 @@ def _png(data):
 @bp.doc(summary="Print preview of one ticket", responses={**STAFF_ERRORS, 404: "Unknown ticket"})
 def ticket_preview(code, query):
     conn = get_db()
-    ticket = tickets.get_ticket_by_code(conn, clock(), code[:100])
+    ticket = queue.get_ticket_by_code(conn, clock(), code[:100])
     require_agency(current_actor(), catalog.get_service(conn, ticket["service_id"])["agency_id"])
     paper = query["paper_mm"] or _paper_of_ticket(conn, ticket["id"])
     info = spooling.ticket_info(current_app, conn, clock(), ticket, request.host_url)
@@ -228,9 +228,7 @@ def print_ack(data=None):
     printer_id = _agent_printer()
     if printer_id is None or not isinstance(data, dict) or not isinstance(data.get("id"), int):
         return {"ok": False, "error": "not_an_agent"}
-    app = current_app._get_current_object()
-    now = app.extensions["giliran"].clock.ts()
-    spool = spool_of(app)
+    spool = spool_of(current_app._get_current_object())
     with db_session() as conn:
         try:
             job = printjobs.get_job(conn, data["id"])
@@ -239,24 +237,23 @@ def print_ack(data=None):
         if job["printer_id"] != printer_id:
             return {"ok": False, "error": "not_your_job"}
         if data.get("ok", True):
-            publish_print(printjobs.mark_printed(conn, job["id"], now))
-            spool.record_status(conn, printer_id, "online", None, keep_near_end=True)
+            spool.job_printed(conn, printer_id, job["id"])
         else:
-            conf = spooling.print_settings(app, conn)
-            publish_print(printjobs.mark_failed_try(
-                conn, job["id"], now, str(data.get("error") or "agent could not print")[:300],
-                max_attempts=conf["max_attempts"], min_s=conf["retry_min_s"],
-                max_s=conf["retry_max_s"]))
-            _agent_status(spool, conn, printer_id, data)
+            spool.job_failed(conn, printer_id, job["id"],
+                             str(data.get("error") or "agent could not print")[:300],
+                             data.get("status"), _agent_detail(data))
     spool.wake()
     return {"ok": True}
 
 
+def _agent_detail(data):
+    detail = data.get("detail") or data.get("error")
+    return str(detail)[:300] if detail else None
+
+
 def _agent_status(spool, conn, printer_id, data):
-    status = data.get("status")
-    if status in printjobs.PRINTER_STATUSES:
-        detail = data.get("detail") or data.get("error")
-        spool.record_status(conn, printer_id, status, str(detail)[:300] if detail else None)
+    if data.get("status") in printjobs.PRINTER_STATUSES:
+        spool.record_status(conn, printer_id, data["status"], _agent_detail(data))
 
 
 @socketio.on("agent_status")

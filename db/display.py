@@ -1,24 +1,26 @@
-"""What the lobby display keeps: its settings, the MPP's media files and logo, voice packs on disk.
+"""What the lobby display keeps: its settings, counter kinds, the MPP's media files and logo.
 
-Functions take a connection and plain values (like db/); files live in the
-instance folder beside the database: <db dir>/media/ and <db dir>/voicepacks/<name>/.
+Functions take a connection and plain values (a file arrives as a binary stream and its
+name); files live in the instance folder beside the database: <db dir>/media/, and the
+voice packs (display/packs.py) in <db dir>/voicepacks/<name>/.
 """
 
-import io
 import re
 import secrets
 import time
 from pathlib import Path
 
 import settings
+
+from db.accounts import get_setting, put_setting
 from db.catalog import audit
 from db.clock import utc_iso
-from db.accounts import _set_setting, get_setting
 from db.connection import write
 from db.errors import Invalid, NotFound
-from display import voice
 
 DEFAULT_PACK = "default"
+# How a counter is called aloud ("silakan menuju loket / meja / ruang ...").
+COUNTER_KINDS = ("loket", "meja", "ruang")
 PACK_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 SETTINGS = {
     "mpp_name": settings.MPP_NAME,
@@ -38,10 +40,12 @@ def instance_dir(db_path):
 
 
 def packs_dir(db_path):
+    """The folder of the voice packs."""
     return instance_dir(db_path) / "voicepacks"
 
 
 def media_dir(db_path):
+    """The folder of the uploaded images, videos and logo."""
     return instance_dir(db_path) / "media"
 
 
@@ -53,12 +57,22 @@ def display_settings(conn):
     return {key: get_setting(conn, key, default) for key, default in SETTINGS.items()}
 
 
-def save_settings(conn, values, actor_id=None):
-    """Store some display settings in one transaction; returns them all."""
+def save_settings(conn, values, actor_id=None, ready_packs=()):
+    """Store some display settings in one transaction; returns them all.
+
+    `voice_pack` must name one of `ready_packs` (the complete packs on disk); the running
+    text is kept with its runs of white space made single spaces."""
+    values = dict(values)
+    if "voice_pack" in values and values["voice_pack"] not in ready_packs:
+        raise Invalid("unknown_voice_pack", "No complete voice pack with that name.",
+                      {"voice_pack": "No complete voice pack with that name."})
+    if isinstance(values.get("running_text"), str):
+        values["running_text"] = " ".join(values["running_text"].split())
+
     def fn(c):
         for key, value in values.items():
             if key in SETTINGS:
-                _set_setting(c, key, value, actor_id)
+                put_setting(c, key, value, actor_id)
     write(conn, fn)
     return display_settings(conn)
 
@@ -70,7 +84,7 @@ def counter_kinds(conn):
 
 def set_counter_kind(conn, counter_id, kind, actor_id=None):
     """Say how a counter is called aloud: loket, meja or ruang."""
-    if kind not in voice.COUNTER_KINDS:
+    if kind not in COUNTER_KINDS:
         raise Invalid("invalid_kind", "kind must be loket, meja or ruang.", {"kind": "Not one of loket, meja, ruang."})
 
     def fn(c):
@@ -103,7 +117,8 @@ def sniff(head):
     return None
 
 
-def _check_image(path):
+def check_image(path):
+    """Refuse a file that is not a whole image or has more than 40 megapixels."""
     # Pillow parses the header and checks the structure without decoding the pixels.
     from PIL import Image
 
@@ -119,11 +134,10 @@ def _check_image(path):
         raise Invalid("invalid_image", "The file is not a valid image.", {"file": "Not a valid image."})
 
 
-def store_upload(upload, folder, kinds, stem):
-    """Save an uploaded file under a name we choose; returns (kind, ext, mime, size, path).
-
-    `kinds` limits what is accepted ("image", "video")."""
-    head = upload.stream.read(16)
+def store_file(stream, folder, kinds, stem):
+    """Save a file read from a binary stream under a name we choose; returns (kind, ext,
+    mime, size, path). `kinds` limits what is accepted ("image", "video")."""
+    head = stream.read(16)
     found = sniff(head)
     if found is None or found[0] not in kinds:
         what = " or ".join({"image": "PNG, JPEG, GIF or WebP image", "video": "MP4 or WebM video"}[k] for k in kinds)
@@ -137,7 +151,7 @@ def store_upload(upload, folder, kinds, stem):
         with open(tmp, "wb") as out:
             out.write(head)
             while True:
-                chunk = upload.stream.read(1024 * 1024)
+                chunk = stream.read(1024 * 1024)
                 if not chunk:
                     break
                 size += len(chunk)
@@ -146,7 +160,7 @@ def store_upload(upload, folder, kinds, stem):
                                   {"file": "Too large."})
                 out.write(chunk)
         if kind == "image":
-            _check_image(tmp)
+            check_image(tmp)
         path = folder / f"{stem}.{ext}"
         tmp.rename(path)
         return kind, ext, mime, size, path
@@ -158,6 +172,7 @@ def store_upload(upload, folder, kinds, stem):
 
 
 def media_dict(row):
+    """A media item as the API shows it."""
     return {"id": row["id"], "kind": row["kind"], "name": row["name"], "mime": row["mime"],
             "size": row["size"], "url": f"/media/{row['id']}"}
 
@@ -168,6 +183,7 @@ def list_media(conn):
 
 
 def get_media(conn, media_id):
+    """A media item's row, or NotFound."""
     row = conn.execute("SELECT * FROM media WHERE id = ?", (media_id,)).fetchone()
     if row is None:
         raise NotFound("media_not_found", "No media with that id.")
@@ -180,19 +196,20 @@ def _clean_name(name):
     return name or "media"
 
 
-def add_media(conn, db_path, upload, actor_id=None):
-    """Store an uploaded image or video and list it; returns the media item."""
+def add_media(conn, db_path, stream, filename, actor_id=None):
+    """Store an image or video (a binary stream and the name it came with) and list it;
+    returns the media item."""
     if conn.execute("SELECT count(*) FROM media").fetchone()[0] >= MAX_MEDIA:
         raise Invalid("too_many_media", f"At most {MAX_MEDIA} media files; delete one first.")
     stem = f"m-{int(time.time())}-{secrets.token_hex(6)}"
-    kind, ext, mime, size, path = store_upload(upload, media_dir(db_path), ("image", "video"), stem)
+    kind, ext, mime, size, path = store_file(stream, media_dir(db_path), ("image", "video"), stem)
 
     def fn(c):
         sort = c.execute("SELECT coalesce(max(sort), 0) + 1 FROM media").fetchone()[0]
         cur = c.execute(
             "INSERT INTO media (kind, name, file, mime, size, sort, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (kind, _clean_name(upload.filename), path.name, mime, size, sort, utc_iso(time.time())))
-        audit(c, "media.add", f"media:{cur.lastrowid}", {"name": _clean_name(upload.filename)}, user_id=actor_id)
+            (kind, _clean_name(filename), path.name, mime, size, sort, utc_iso(time.time())))
+        audit(c, "media.add", f"media:{cur.lastrowid}", {"name": _clean_name(filename)}, user_id=actor_id)
         return cur.lastrowid
     try:
         media_id = write(conn, fn)
@@ -219,12 +236,12 @@ def media_path(conn, db_path, media_id):
     return media_dir(db_path) / row["file"], row["mime"]
 
 
-def save_logo(conn, db_path, upload, actor_id=None):
-    """Store the MPP's logo (an image); returns its URL."""
+def save_logo(conn, db_path, stream, actor_id=None):
+    """Store the MPP's logo (an image, read from a binary stream); returns its URL."""
     stem = f"logo-{secrets.token_hex(6)}"
-    _, _, mime, _, path = store_upload(upload, media_dir(db_path), ("image",), stem)
+    _, _, mime, _, path = store_file(stream, media_dir(db_path), ("image",), stem)
     old = get_setting(conn, "logo")
-    write(conn, lambda c: _set_setting(c, "logo", {"file": path.name, "mime": mime}, actor_id))
+    write(conn, lambda c: put_setting(c, "logo", {"file": path.name, "mime": mime}, actor_id))
     if old and old.get("file") and old["file"] != path.name:
         (media_dir(db_path) / Path(old["file"]).name).unlink(missing_ok=True)
     return logo_url(conn)
@@ -237,59 +254,25 @@ def logo_url(conn):
 
 
 def logo_path(conn, db_path):
+    """(path, mime) of the logo's file, or NotFound."""
     logo = get_setting(conn, "logo")
     if not logo:
         raise NotFound("no_logo", "No logo was uploaded.")
     return media_dir(db_path) / Path(logo["file"]).name, logo["mime"]
 
 
-# -- voice packs -------------------------------------------------------------------------
+# -- voice pack names (the packs themselves: display/packs.py) -----------------------------
+
+
+def record_pack_upload(conn, name, actor_id=None):
+    """Audit a voice pack's upload; returns whether it is the active pack."""
+    write(conn, audit, "voice_pack.upload", f"voice_pack:{name}", user_id=actor_id)
+    return display_settings(conn)["voice_pack"] == name
 
 
 def check_pack_name(name):
+    """The name, or Invalid when it is not 1-32 lowercase letters, digits, - or _."""
     if not isinstance(name, str) or not PACK_NAME_RE.match(name):
         raise Invalid("invalid_pack_name", "A pack name is 1-32 lowercase letters, digits, - or _.",
                       {"name": "Use 1-32 lowercase letters, digits, - or _."})
     return name
-
-
-def list_packs(db_path, active=None):
-    """Every voice pack on disk: [{name, source, complete, active}]."""
-    root = packs_dir(db_path)
-    out = []
-    for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        if not folder.is_dir() or not PACK_NAME_RE.match(folder.name):
-            continue
-        try:
-            source = voice.load_pack(folder).get("source", "")
-        except (OSError, ValueError):
-            continue
-        out.append({"name": folder.name, "source": source, "complete": not voice.missing_clips(folder),
-                    "active": folder.name == active})
-    return out
-
-
-def import_pack(db_path, name, zip_bytes):
-    """Install an uploaded zip of clips as pack `name` (never over the generated default)."""
-    check_pack_name(name)
-    if name == DEFAULT_PACK:
-        raise Invalid("reserved_pack_name", "The name 'default' belongs to the generated pack; choose another.",
-                      {"name": "Reserved for the generated pack."})
-    try:
-        manifest = voice.import_pack_zip(zip_bytes, packs_dir(db_path) / name)
-    except ValueError as e:
-        raise Invalid("invalid_voice_pack", str(e), {"file": str(e)[:500]})
-    return {"name": name, "source": manifest.get("source", "upload"), "complete": True, "active": False}
-
-
-def read_upload_bytes(upload, limit):
-    """All of an upload, refusing more than `limit` bytes."""
-    buf = io.BytesIO()
-    while True:
-        chunk = upload.stream.read(1024 * 1024)
-        if not chunk:
-            return buf.getvalue()
-        buf.write(chunk)
-        if buf.tell() > limit:
-            raise Invalid("file_too_large", f"The file is larger than {limit // (1024 * 1024)} MB.",
-                          {"file": "Too large."})

@@ -1,9 +1,12 @@
-"""What the console reads beyond the engine: today's own figures and the callable tickets.
+"""What the counter console reads beyond the engine: today's own figures, the callable
+tickets and the no-show rules.
 
-Read-only SQL over tickets and ticket_events; the engine stays the only writer.
+Read-only SQL over tickets and ticket_events; db/tickets.py stays the only writer.
 """
 
 import statistics
+
+from db import accounts
 
 DEFAULT_NO_SHOW_RULES = {"min_calls": 2, "min_wait_s": 30}
 
@@ -64,8 +67,6 @@ def callable_tickets(conn, clock, agency_id, limit=300):
 
 def no_show_rules(conn):
     """The rules an admin set (the server enforces them), else None."""
-    from db import accounts
-
     rules = accounts.get_setting(conn, "no_show_rules", None)
     if not isinstance(rules, dict):
         return None
