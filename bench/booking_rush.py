@@ -21,9 +21,7 @@ starts inherit the priority.
 
 import argparse
 import asyncio
-import json
 import multiprocessing
-import statistics
 import sys
 import tempfile
 import time

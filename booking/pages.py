@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import qrcode
 import qrcode.image.svg
 from babel.dates import format_date
-from flask import Response, abort, current_app
+from flask import Response, abort
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l

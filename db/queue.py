@@ -164,7 +164,6 @@ def wait_parts(conn, service, day, row=None, now=None):
     if not counter_count(conn, service["id"]):
         return 0, None
     sharing = sharing_services(conn, service["id"])
-    marks = ",".join("?" * len(sharing))
     if now is None:
         import time
 

@@ -10,7 +10,7 @@ import time
 
 from db.catalog import get_service
 from db.connection import write
-from db.errors import Conflict, NotFound, check_fields, found
+from db.errors import Conflict, check_fields, found
 
 # (column, Indonesian name, English name): the nine elements, in the regulation's order.
 ELEMENTS = [

@@ -653,7 +653,7 @@ def cancel(conn, clock, ticket_id, *, user_id=None, device_id=None):
 
 def _cancel_at_counter(conn, clock, counter_id, ticket_id, user_id):
     counter = _counter_row(conn, counter_id)
-    row = _row(conn, ticket_id)
+    row = ticket_row(conn, ticket_id)
     if catalog.get_service(conn, row["service_id"])["agency_id"] != counter["agency_id"]:
         raise Conflict("wrong_agency", f"Ticket {row['number']} belongs to another agency.")
     return _cancel(conn, clock, ticket_id, user_id, None)

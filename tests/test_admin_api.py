@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import PASSWORD, ROOT, login
+from tests.conftest import ROOT, login
 
 
 def admin_rules(app):

@@ -1,6 +1,6 @@
 """The booking API of shared/API.md "Bookings", through the app (Flask test client, real SQLite)."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 

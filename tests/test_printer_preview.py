@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from conftest import login
-from printer import layout, preview
+from printer import preview
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

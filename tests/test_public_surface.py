@@ -11,7 +11,7 @@ import requests
 import socketio
 
 from conftest import PASSWORD, Listener, Server, login
-from web.surface import PUBLIC_ENDPOINTS, PUBLIC_STATIC_FILES
+from web.surface import PUBLIC_ENDPOINTS
 
 SAMPLE = {"id": "1", "int": "1", "path": "x.js", "string": "ABCDEFGH", "default": "ABCDEFGH"}
 

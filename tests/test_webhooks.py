@@ -9,7 +9,7 @@ import random
 import pytest
 
 from conftest import login
-from db import catalog, tickets
+from db import tickets
 from db import webhooks as store
 from db.errors import Conflict
 from db.writer import Writer
