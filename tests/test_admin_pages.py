@@ -33,7 +33,8 @@ def log_in(page, url, username="admin"):
     page.fill("#username", username)
     page.fill("#password", password(username))
     page.click("#login-form button[type=submit]")
-    expect(page.locator("#board-queues")).to_be_visible()
+    # The password is hashed for real (scrypt): on a loaded machine the board can take seconds.
+    expect(page.locator("#board-queues")).to_be_visible(timeout=20000)
 
 
 def new_item(page, url, section, button):
