@@ -22,6 +22,7 @@ starts inherit the priority.
 import argparse
 import asyncio
 import multiprocessing
+import os
 import sys
 import tempfile
 import time
@@ -106,6 +107,7 @@ async def building_work(url, admin_cookie, kiosks, counters, walk_in, stop, stat
     next, start, finish and call the next (the finish guard takes a started ticket at once)."""
     async with aiohttp.ClientSession(cookies=admin_cookie) as http:
         async def kiosk(i, token):
+            await asyncio.sleep(i / len(kiosks))  # kiosks are not in step: spread over the second
             while not stop.is_set():
                 t0 = time.monotonic()
                 async with http.post(url + "/api/v1/tickets", json={"service_id": walk_in[i % len(walk_in)]},
@@ -115,7 +117,8 @@ async def building_work(url, admin_cookie, kiosks, counters, walk_in, stop, stat
                 stats["issue"].append((t0, time.monotonic() - t0))
                 await asyncio.sleep(max(0, 1 - (time.monotonic() - t0)))
 
-        async def counter(c):
+        async def counter(n, c):
+            await asyncio.sleep((n + 0.5) / 20)
             called = False  # holding a called ticket not yet started
             while not stop.is_set():
                 t0 = time.monotonic()
@@ -127,7 +130,7 @@ async def building_work(url, admin_cookie, kiosks, counters, walk_in, stop, stat
                 await asyncio.sleep(max(0, 1 - (time.monotonic() - t0)))
 
         await asyncio.gather(*[kiosk(i, t) for i, t in enumerate(kiosks)],
-                             *[counter(c) for c in counters[:20]])
+                             *[counter(n, c) for n, c in enumerate(counters[:20])])
 
 
 def building_process(url, admin_cookie, kiosks, counters, walk_in, stop, out):
@@ -161,11 +164,15 @@ def main():
     parser.add_argument("--citizens", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--seats", type=int, default=100)
+    parser.add_argument("--public-nice", type=int, default=10,
+                        help="niceness of the public instance, as deploy/systemd/giliran-public.service sets it")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="giliran-rush-"))
     env = {"MPP_KIOSK_ISSUES_PER_MINUTE": "1000"}
     building = Server(tmp / "mpp.db", env={"MPP_DEMO": "1", **env}).start(timeout=90)
     public = Server(tmp / "mpp.db", env={"MPP_SURFACE": "public"}).start(timeout=90)
+    # Its own process group (master and worker): deprioritised as the systemd unit does.
+    os.setpriority(os.PRIO_PGRP, public.proc.pid, os.getpriority(os.PRIO_PROCESS, 0) + args.public_nice)
     try:
         admin, sid, kiosks, counters, walk_in = prepare(building, args.seats)
         today = admin.get(building.url + "/api/v1/health").json()["service_day"]
@@ -192,6 +199,7 @@ def main():
         for b in live:
             per_slot[b["start"]] = per_slot.get(b["start"], 0) + 1
         seats = (args.seats // SLOTS) * SLOTS
+        print(f"public instance at nice +{args.public_nice} relative to the building's")
         print(f"citizens {args.citizens}, at most {args.concurrency} at once, {seats} seats in {SLOTS} slots")
         print(f"bookings made: {stats['booked']} (stored live: {len(live)}; over the seats: "
               f"{max(0, len(live) - seats)}; fullest slot {max(per_slot.values() or [0])} of {seats // SLOTS})")
