@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 import loadgen  # noqa: E402
-from conftest import Server  # noqa: E402
+from conftest import Server, seed_voice_pack  # noqa: E402
 
 LUA = loadgen.REPORT_LUA.replace("%", "%%") + """
 wrk.method = "POST"
@@ -34,24 +34,6 @@ request = function()
   return wrk.format(nil, nil, nil, body)
 end
 """
-
-
-def seed_voice_pack(db_path):
-    """Put the default voice pack beside a fresh database before its server starts.
-
-    A server on a new database makes the pack in the background (espeak-ng and sox on
-    every core for a few seconds); a running building has it already. Made once per
-    machine in the temp folder, then copied: the figures are the issue path's alone.
-    """
-    import shutil
-
-    from db import display as store
-    from display import voice
-
-    cache = voice.generate_default_pack(Path(tempfile.gettempdir()) / "giliran-bench-voicepack")
-    target = store.packs_dir(db_path) / store.DEFAULT_PACK
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(cache, target, dirs_exist_ok=True)
 
 
 def prepare(srv, services):

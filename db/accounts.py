@@ -10,9 +10,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 import settings
 from db.catalog import audit, get_agency, now_iso
-from db.connection import write
+from db.connection import write, write_soon
 from db.clock import utc_iso
-from db.errors import Conflict, DomainError, check_fields, found
+from db.errors import Conflict, check_fields, found
 
 ROLES = ("admin", "supervisor", "officer")
 # keypad: a hardware call button bound to one counter (counter/keypad.py).
@@ -243,13 +243,12 @@ def _touch_device(conn, device_id, ts):
 
 
 def touch_device(conn, device, ts):
-    """Remember that this device row was seen at `ts`, at most once a minute (best effort)."""
+    """Remember that this device row was seen at `ts`, at most once a minute (best effort:
+    queued behind the request's own writes, never waited for; a busy database drops it and
+    the device's next request records it)."""
     if device["last_seen_ts"] is not None and ts - device["last_seen_ts"] < TOUCH_EVERY_S:
         return
-    try:
-        write(conn, _touch_device, device["id"], ts)
-    except DomainError:
-        pass  # busy: its next request records it
+    write_soon(conn, _touch_device, device["id"], ts)
 
 
 # -- printers ------------------------------------------------------------------

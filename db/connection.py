@@ -176,6 +176,23 @@ def _commit(conn, deadline):
             raise DatabaseUnavailable(str(exc)) from exc
 
 
+def write_soon(conn, fn, *args, **kwargs):
+    """Best effort: run `fn(conn, ...)` in a write transaction without holding up the caller.
+
+    A pooled connection hands it to the writer and returns at once (its outcome is not
+    read); a plain one runs it now but waits at most SQLite's short busy timeout for the
+    lock. Either way a failure is dropped: only for writes whose loss costs nothing.
+    """
+    if conn.writer is not None:
+        conn.writer.submit(fn, *args, **kwargs)
+        return
+    try:
+        with transaction(conn, busy_wait_s=0):
+            fn(conn, *args, **kwargs)
+    except (sqlite3.Error, DatabaseBusy, DatabaseUnavailable):
+        pass
+
+
 def write(conn, fn, *args, **kwargs):
     """Run `fn(conn, *args, **kwargs)` inside one write transaction; return its result.
 

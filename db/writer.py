@@ -84,6 +84,12 @@ class Writer:
             raise job.error
         return job.result
 
+    def submit(self, fn, *args, **kwargs):
+        """Queue `fn(conn, *args, **kwargs)` to run in a write transaction and return at once,
+        its outcome unread: for a best-effort write that must never hold up its caller."""
+        self._start()
+        self._queue.put(_Job(fn, args, kwargs))
+
     def close(self):
         """Stop the writer thread after the writes already queued, and close its connection."""
         if self._thread is not None:

@@ -26,7 +26,7 @@ from display.numbers import MAX_NUMBER, UNITS, digits, words
 # Bump when the clip list or the default pack's sound changes: packs with an
 # older version are then regenerated instead of served from the cache (and the
 # clips' URLs change with the manifest, so every TV decodes the new ones).
-PACK_VERSION = 3
+PACK_VERSION = 4
 MANIFEST = "manifest.json"
 
 MODES = ("digits", "number")
@@ -46,10 +46,10 @@ SENTENCE_MS = 3500
 # espeak-ng's rate in words a minute (its default is 175). A word said alone is
 # drawn out (its last syllable lengthens as at the end of a sentence), so the
 # one-word clips are spoken faster than espeak's default to come out at a
-# conversational pace once composed. Letters and counter kinds at 230; the two
-# phrases at 230 too (they were 205: 0.23 s more a call for nothing a listener
-# needs); the number words, which are most of a call and are heard as one group,
-# at 250. No clip is faster than MAX_RATE (1.6 x the default), beyond which
+# conversational pace once composed. Counter kinds at 230; the two phrases at 230
+# too (they were 205: 0.23 s more a call for nothing a listener needs); the letters
+# and the number words, which are most of a call and are heard as one group
+# ("A nol nol satu"), at 250. No clip is faster than MAX_RATE (1.6 x the default), beyond which
 # espeak's Indonesian turns hard to follow (tests/test_voice_pack.py checks
 # every clip against espeak at that rate).
 ESPEAK_VOICE = ["-v", "id"]
@@ -301,7 +301,7 @@ def espeak_rate(name: str) -> int:
     """The rate, in words a minute, the default pack speaks clip `name` at."""
     if name in PHRASES:
         return PHRASE_RATE
-    return NUMBER_RATE if name in NUMBER_WORDS else WORD_RATE
+    return NUMBER_RATE if name in NUMBER_WORDS or name.startswith("huruf_") else WORD_RATE
 
 
 def clip_gap_s(name: str) -> float:

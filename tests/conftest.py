@@ -158,8 +158,32 @@ def free_port():
         return s.getsockname()[1]
 
 
+def seed_voice_pack(db_path):
+    """Put the default voice pack beside a fresh database before its server starts.
+
+    A server on a new database makes the pack in the background (espeak-ng and sox on
+    every core for a few seconds), as a new building does once; a running building has it
+    already. Made once per machine and pack version in the temp folder (by the same code,
+    tests/test_voice_pack.py tests the making itself), then copied: a test's server works
+    as a building's does on any day after its first, and the suite does not pay the pack's
+    CPU at every server start.
+    """
+    import shutil
+    import tempfile
+
+    from db import display as store
+    from display import voice
+
+    cache = voice.generate_default_pack(
+        Path(tempfile.gettempdir()) / f"giliran-voicepack-v{voice.PACK_VERSION}")
+    target = store.packs_dir(db_path) / store.DEFAULT_PACK
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(cache, target, dirs_exist_ok=True)
+
+
 class Server:
-    """A real gunicorn (gunicorn.conf.py, wsgi:app) on a loopback port."""
+    """A real gunicorn (gunicorn.conf.py, wsgi:app) on a loopback port; a fresh database gets
+    the default voice pack made already (seed_voice_pack)."""
 
     def __init__(self, db_path, env=None):
         self.db_path = Path(db_path)
@@ -173,6 +197,8 @@ class Server:
         self.log = log_dir / f"gunicorn-{self.port}.log"
 
     def start(self, timeout=20):
+        if not self.db_path.exists() and self.db_path.parent.exists():
+            seed_voice_pack(self.db_path)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
             cwd=ROOT, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
