@@ -2,13 +2,13 @@
 
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Integer, List, Nested, String
-from flask import current_app
+from flask import current_app, request
 
 from db import accounts, catalog, queue, tickets
 from web.auth import Forbidden, current_actor, idempotency_key, requires
 from web.limits import window_limit
 from web.database import clock, get_db
-from web.events import host_url, present_ticket, publish
+from web.events import present_ticket, publish
 from web.schemas import ServiceOut, TicketIn, TicketOut, ticket_response
 
 bp = APIBlueprint("kiosk_api", __name__, url_prefix="/api/v1", tag="Kiosk")
@@ -65,7 +65,7 @@ def issue_ticket(body):
     change = tickets.issue(
         conn, clock(), body["service_id"], priority_kind=body["priority"],
         device_id=actor.device_id, user_id=actor.user_id, idempotency_key=key,
-        printer_id=printer_id, job_payload={"base_url": host_url()},
+        printer_id=printer_id, job_payload={"base_url": request.host_url},
     )
     publish(conn, change)
     return ticket_response(present_ticket(change.ticket), 201)

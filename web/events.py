@@ -34,17 +34,6 @@ socketio = SocketIO()
 # -- presenting ----------------------------------------------------------------
 
 
-def host_url():
-    """`request.host_url`, worked out once per request: werkzeug builds it anew (the URL
-    joined, then decoded to an IRI) on every read, and a ticket's answer, its event and
-    its print job each read it."""
-    environ = request.environ
-    url = environ.get("giliran.host_url")
-    if url is None:
-        url = environ["giliran.host_url"] = request.host_url
-    return url
-
-
 def _citizen_url(page, code):
     """A citizen's page (`/<page>/<code>`), absolute where the server knows its address."""
     base = current_app.config.get("PUBLIC_URL")
@@ -52,7 +41,7 @@ def _citizen_url(page, code):
         return base.rstrip("/") + f"/{page}/{code}"
     if has_request_context():
         # The host the client reached us by (url_for does the same, at twice the cost).
-        return f"{host_url()}{page}/{quote(code)}"
+        return f"{request.host_url}{page}/{quote(code)}"
     return f"/{page}/{quote(code)}"
 
 
