@@ -16,6 +16,7 @@ from web.schemas import (AgencyIn, AgencyOut, CounterIn, CounterOut, DeviceCreat
 bp = APIBlueprint("admin_api", __name__, url_prefix="/api/v1", tag="Admin")
 
 ADMIN_ERRORS = {401: "Not logged in", 403: "Not an admin"}
+STAFF_VIEW = {401: "Not logged in", 403: "Not an admin or supervisor"}
 
 
 @bp.post("/agencies")
@@ -89,7 +90,7 @@ def create_user(body):
 @bp.get("/users")
 @requires("admin", "supervisor")
 @bp.output(UserOut(many=True))
-@bp.doc(summary="Every person (a supervisor: the people of their agency)", responses=ADMIN_ERRORS)
+@bp.doc(summary="Every person (a supervisor: the people of their agency)", responses=STAFF_VIEW)
 def list_users():
     return accounts.list_users(get_db(), agency_scope())
 

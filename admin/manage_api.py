@@ -5,7 +5,7 @@ import io
 from apiflask.schemas import FileSchema
 from flask import Response, session
 
-from admin.api import ADMIN_ERRORS, bp
+from admin.api import ADMIN_ERRORS, STAFF_VIEW, bp
 from admin.schemas import (AgencyPatch, AuditOut, AuditQuery, CounterPatch, HolidayIn, HolidayOut,
                            PasswordIn, QrIn, ServiceConfigOut, ServicePatch, UserPatch)
 from db import admin as admin_db
@@ -20,7 +20,7 @@ from web.schemas import AgencyOut, CounterOut, DeviceOut, UserOut
 @bp.get("/admin/agencies")
 @requires("admin", "supervisor")
 @bp.output(AgencyOut(many=True))
-@bp.doc(summary="Every agency, active or not (a supervisor: their own)", responses=ADMIN_ERRORS)
+@bp.doc(summary="Every agency, active or not (a supervisor: their own)", responses=STAFF_VIEW)
 def list_all_agencies():
     return admin_db.list_all_agencies(get_db(), agency_scope())
 
@@ -40,7 +40,7 @@ def update_agency(agency_id, body):
 @bp.get("/admin/services")
 @requires("admin", "supervisor")
 @bp.output(ServiceConfigOut(many=True))
-@bp.doc(summary="Every service with its settings, active or not", responses=ADMIN_ERRORS)
+@bp.doc(summary="Every service with its settings, active or not", responses=STAFF_VIEW)
 def list_service_configs():
     return admin_db.list_service_configs(get_db(), agency_scope())
 

@@ -256,7 +256,7 @@ def login(body):
 
 @bp.post("/logout")
 @bp.output({}, status_code=204, description="Logged out")
-@bp.doc(summary="Log out", responses={401: "Not logged in"})
+@bp.doc(summary="Log out", responses={401: "Not logged in", 403: "Not staff"})
 @requires("staff")
 def logout():
     from web.events import disconnect_sockets
@@ -270,7 +270,7 @@ def logout():
 
 @bp.get("/me")
 @bp.output(UserEnvelope)
-@bp.doc(summary="The logged-in person", responses={401: "Not logged in"})
+@bp.doc(summary="The logged-in person", responses={401: "Not logged in", 403: "Not staff"})
 @requires("staff")
 def me():
     return {"user": accounts.user_dict(current_actor().row)}
