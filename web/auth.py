@@ -265,12 +265,10 @@ def _password_checker():
 bp = APIBlueprint("auth", __name__, url_prefix="/api/v1/auth", tag="Auth")
 
 
-@bp.post("/login")
-@bp.input(LoginIn, arg_name="body")
-@bp.output(UserEnvelope, description="Logged in; the session cookie is set")
-@bp.doc(summary="Log in a person",
-        responses={401: "Bad credentials", 403: "csrf_refused: sent from another origin",
-                   429: "too_many_attempts (failure limits) or login_busy (too many at once)"})
+@route(bp, "POST", "/login", who=None, body=LoginIn, out=UserEnvelope,
+       returns="Logged in; the session cookie is set", summary="Log in a person",
+       errors={401: "Bad credentials", 403: "csrf_refused: sent from another origin",
+               429: "too_many_attempts (failure limits) or login_busy (too many at once)"})
 def login(body):
     address, account = client_address(), body["username"].lower()[:100]
     per_address = _login_limit("LOGIN_FAILURES_PER_ADDRESS")
@@ -306,10 +304,7 @@ def login(body):
     return {"user": accounts.user_dict(user)}
 
 
-@bp.post("/logout")
-@bp.output({}, status_code=204, description="Logged out")
-@bp.doc(summary="Log out", responses={401: "Not logged in", 403: "Not staff"})
-@requires("staff")
+@route(bp, "POST", "/logout", who="staff", status=204, returns="Logged out", summary="Log out")
 def logout():
     from web.events import disconnect_sockets
 
@@ -320,9 +315,6 @@ def logout():
     return ""
 
 
-@bp.get("/me")
-@bp.output(UserEnvelope)
-@bp.doc(summary="The logged-in person", responses={401: "Not logged in", 403: "Not staff"})
-@requires("staff")
+@route(bp, "GET", "/me", who="staff", out=UserEnvelope, summary="The logged-in person")
 def me():
     return {"user": accounts.user_dict(current_actor().row)}
