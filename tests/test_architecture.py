@@ -204,3 +204,44 @@ def _emits(path):
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m != "web.events"))
 def test_events_leave_only_through_web_events(module):
     assert not _emits(MODULES[module]), f"socketio.emit outside web/events.py, lines {_emits(MODULES[module])}"
+
+
+def undeclared_api_routes(app):
+    """The endpoints of the app's API blueprints not declared with web.auth.route (which
+    marks each view with `who`, the callers it lets in)."""
+    from apiflask import APIBlueprint
+
+    found = []
+    for rule in app.url_map.iter_rules():
+        blueprint = app.blueprints.get(rule.endpoint.rpartition(".")[0])
+        if isinstance(blueprint, APIBlueprint) and blueprint.name != "openapi" \
+                and not rule.endpoint.endswith(".static") \
+                and not hasattr(app.view_functions[rule.endpoint], "who"):
+            found.append(rule.endpoint)
+    return sorted(found)
+
+
+def test_every_api_route_is_declared_with_route(app):
+    assert len(app.url_map._rules) > 100
+    assert undeclared_api_routes(app) == []
+
+
+def test_the_route_check_names_a_bare_apiflask_route():
+    from apiflask import APIBlueprint, APIFlask
+
+    from web.auth import route
+
+    bp = APIBlueprint("x_api", __name__)
+
+    @bp.get("/bare")
+    @bp.output({}, status_code=204)
+    def bare():
+        return ""
+
+    @route(bp, "GET", "/declared", who="anyone", status=204, summary="Declared")
+    def declared():
+        return ""
+
+    app = APIFlask(__name__)
+    app.register_blueprint(bp)
+    assert undeclared_api_routes(app) == ["x_api.bare"]
