@@ -102,11 +102,7 @@ class TrackOut(Schema):
 def my_device():
     row = current_actor().row
     device = accounts.device_dict(row)
-    printer = None
-    if row["printer_id"] is not None:
-        p = get_db().execute("SELECT id, name, status FROM printers WHERE id = ?",
-                             (row["printer_id"],)).fetchone()
-        printer = dict(p) if p else None
+    printer = None if row["printer_id"] is None else accounts.printer_brief(get_db(), row["printer_id"])
     return {"id": device["id"], "kind": device["kind"], "name": device["name"],
             "agency_ids": device["agency_ids"], "printer": printer}
 
@@ -120,16 +116,5 @@ def track_ticket(code):
 
 def tracking_view(conn, code):
     """The ticket of a code with its service and agency names and its counter (if called)."""
-    ticket = present_ticket(queue.get_ticket_by_code(conn, clock(), code[:100]))
-    service = catalog.get_service(conn, ticket["service_id"])
-    agency = catalog.get_agency(conn, service["agency_id"])
-    counter = None
-    if ticket["counter_id"] is not None:
-        row = conn.execute("SELECT id, number, name FROM counters WHERE id = ?",
-                           (ticket["counter_id"],)).fetchone()
-        counter = dict(row) if row else None
-    numbers = [r[0] for r in conn.execute(
-        "SELECT c.number FROM counters c JOIN counter_services cs ON cs.counter_id = c.id "
-        "WHERE cs.service_id = ? ORDER BY c.number", (ticket["service_id"],))]
-    return {"ticket": ticket, "service_name": service["name"], "agency_name": agency["name"],
-            "counter": counter, "counter_numbers": numbers}
+    view = queue.ticket_tracking(conn, clock(), code[:100])
+    return {**view, "ticket": present_ticket(view["ticket"])}

@@ -245,3 +245,20 @@ def test_the_route_check_names_a_bare_apiflask_route():
     app = APIFlask(__name__)
     app.register_blueprint(bp)
     assert undeclared_api_routes(app) == ["x_api.bare"]
+
+
+SURFACES = ("admin", "booking", "counter", "display", "kiosk", "webhooks")
+SURFACE_MODULES = sorted(m for m in MODULES if m.split(".")[0] in SURFACES) + [
+    "web.api", "web.auth", "web.pages", "web.print_api"]
+
+
+def _sql_calls(path):
+    return [node.lineno for node in ast.walk(ast.parse(path.read_text(), str(path)))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("execute", "executemany", "executescript")]
+
+
+@pytest.mark.parametrize("module", SURFACE_MODULES)
+def test_surfaces_read_and_write_through_db_functions(module):
+    # A route is a check, one db call and the dispatcher: its SQL lives in db/.
+    assert not _sql_calls(MODULES[module]), f"SQL in {module}, lines {_sql_calls(MODULES[module])}"

@@ -2,7 +2,7 @@
 
 from apiflask import APIBlueprint
 
-from db import printjobs, queue, tickets
+from db import migrations, printjobs, queue, tickets
 from web.auth import current_actor, route
 from web.database import clock, get_db
 from web.events import present_ticket, publish
@@ -15,10 +15,10 @@ bp = APIBlueprint("core_api", __name__, url_prefix="/api/v1", tag="Core")
        summary="Is the server up and its database readable")
 def health():
     conn = get_db()
-    version = conn.execute("SELECT max(id) FROM migrations").fetchone()[0]
+    version = migrations.schema_version(conn)
     now = clock().ts()
     return {"status": "ok", "now": clock().iso(now), "service_day": clock().service_day(now),
-            "database": "ok", "schema_version": version or 0}
+            "database": "ok", "schema_version": version}
 
 
 @route(bp, "GET", "/tickets/<string:code>", who="anyone", out=TicketOut,

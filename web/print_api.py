@@ -9,7 +9,7 @@ from flask import Response, current_app, request
 from flask_socketio import join_room, rooms
 
 from db import accounts, catalog, printjobs, queue
-from db.errors import NotFound, found
+from db.errors import NotFound
 from printer import layout, preview, spool as spooling
 from web.auth import current_actor, require_agency, route
 from web.database import clock, db_session, get_db
@@ -51,8 +51,7 @@ def _job_out(change):
 
 
 def _ticket_agency(conn, ticket_id):
-    row = found(conn.execute("SELECT service_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone(), "ticket")
-    return catalog.get_service(conn, row[0])["agency_id"]
+    return catalog.get_service(conn, queue.ticket_row(conn, ticket_id)["service_id"])["agency_id"]
 
 
 @route(bp, "POST", "/tickets/<id:ticket_id>/reprint", who="staff", body=ReprintIn, out=PrintJobOut,
@@ -79,8 +78,7 @@ def test_print(printer_id):
 def printer_status(printer_id):
     conn = get_db()
     printjobs.printer_views(conn, clock(), printer_id)  # 404 before touching any device
-    row = conn.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone()
-    _spool().read_status(conn, row)
+    _spool().read_status(conn, printjobs.printer_row(conn, printer_id))
     return printjobs.printer_views(conn, clock(), printer_id)[0]
 
 
@@ -120,9 +118,8 @@ def ticket_preview(code, query):
 
 
 def _paper_of_ticket(conn, ticket_id):
-    row = conn.execute("SELECT p.paper_mm FROM print_jobs j JOIN printers p ON p.id = j.printer_id "
-                       "WHERE j.ticket_id = ? ORDER BY j.id DESC LIMIT 1", (ticket_id,)).fetchone()
-    return row[0] if row and row[0] in layout.PAPER_DOTS else 80
+    paper = printjobs.last_paper_mm(conn, ticket_id)
+    return paper if paper in layout.PAPER_DOTS else 80
 
 
 @route(bp, "GET", "/print-preview.png", who="staff", query=PaperQuery, **PNG,
@@ -184,8 +181,7 @@ def agent_hello(data=None):
         device = accounts.device_by_token(conn, token)
         if device is None or device["kind"] != "kiosk":
             return {"ok": False, "error": "not_authenticated"}
-        printer = device["printer_id"] and conn.execute(
-            "SELECT * FROM printers WHERE id = ?", (device["printer_id"],)).fetchone()
+        printer = device["printer_id"] and printjobs.printer_row(conn, device["printer_id"])
         if not printer or printer["transport"] != "agent":
             return {"ok": False, "error": "no_agent_printer"}
         join_room(f"agent:{printer['id']}")
