@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from conftest import Server  # noqa: E402
+import loadgen  # noqa: E402
 
 SLOTS = 5
 
@@ -171,11 +171,9 @@ def main():
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="giliran-rush-"))
     env = {"MPP_KIOSK_ISSUES_PER_MINUTE": "1000"}
-    building = Server(tmp / "mpp.db", env={"MPP_DEMO": "1", **env}).start(timeout=90)
-    public = Server(tmp / "mpp.db", env={"MPP_SURFACE": "public"}).start(timeout=90)
-    # Its own process group (master and worker): deprioritised as the systemd unit does.
-    os.setpriority(os.PRIO_PGRP, public.proc.pid, os.getpriority(os.PRIO_PROCESS, 0) + args.public_nice)
-    try:
+    with loadgen.building_and_public(tmp / "mpp.db", env) as (building, public):
+        # Its own process group (master and worker): deprioritised as the systemd unit does.
+        os.setpriority(os.PRIO_PGRP, public.proc.pid, os.getpriority(os.PRIO_PROCESS, 0) + args.public_nice)
         admin, sid, kiosks, counters, walk_in = prepare(building, args.seats)
         today = admin.get(building.url + "/api/v1/health").json()["service_day"]
         day = (date.fromisoformat(today) + timedelta(days=1)).isoformat()
@@ -226,9 +224,6 @@ def main():
         ok = stats["booked"] == seats == len(live)
         print("OK: bookings = seats" if ok else "MISMATCH: bookings != seats")
         return 0 if ok else 1
-    finally:
-        public.stop()
-        building.stop()
 
 
 if __name__ == "__main__":
