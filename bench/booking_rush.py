@@ -168,9 +168,15 @@ def main():
                         help="niceness of the public instance, as deploy/systemd/giliran-public.service sets it")
     parser.add_argument("--phones-nice", type=int, default=10,
                         help="niceness of this script's phone clients (real phones are not on the server)")
+    parser.add_argument("--slowest", type=int, default=0, metavar="N",
+                        help="also print the building's N slowest requests as its access log timed them")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="giliran-rush-"))
     env = {"MPP_KIOSK_ISSUES_PER_MINUTE": "1000"}
+    access_log = tmp / "building-access.log"
+    if args.slowest:  # the server's own time for each request (%(D)s, microseconds)
+        env.update(MPP_ACCESS_LOG=str(access_log),
+                   GUNICORN_CMD_ARGS="--access-logformat '%(t)s %(r)s %(s)s %(D)s'")
     with loadgen.building_and_public(tmp / "mpp.db", env) as (building, public):
         # Its own process group (master and worker): deprioritised as the systemd unit does.
         os.setpriority(os.PRIO_PGRP, public.proc.pid, os.getpriority(os.PRIO_PROCESS, 0) + args.public_nice)
@@ -221,6 +227,12 @@ def main():
         print(f"building before the rush (same machine, same pace): issue p50 {pct(base_issue, 50):.1f} ms "
               f"p99 {pct(base_issue, 99):.1f} ms; start/call-next p50 {pct(base_call, 50):.1f} ms "
               f"p99 {pct(base_call, 99):.1f} ms")
+        if args.slowest:
+            timed = [line.rsplit(" ", 1) for line in access_log.read_text().splitlines()]
+            timed = sorted(((int(us), what) for what, us in timed if us.isdigit()), reverse=True)
+            print(f"building's {args.slowest} slowest requests, server-side:")
+            for us, what in timed[:args.slowest]:
+                print(f"  {us / 1000:7.1f} ms  {what}")
         ok = stats["booked"] == seats == len(live)
         print("OK: bookings = seats" if ok else "MISMATCH: bookings != seats")
         return 0 if ok else 1
