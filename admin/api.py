@@ -5,7 +5,7 @@ from flask import current_app
 
 from db import accounts, catalog
 from db.accounts import UNSET
-from web.auth import agency_scope, current_actor, requires
+from web.auth import agency_scope, current_actor, route
 from web.database import clock, get_db
 from db.tickets import Change
 from printer.transports import file_dirs
@@ -15,14 +15,9 @@ from web.schemas import (AgencyIn, AgencyOut, CounterIn, CounterOut, DeviceCreat
 
 bp = APIBlueprint("admin_api", __name__, url_prefix="/api/v1", tag="Admin")
 
-ADMIN_ERRORS = {401: "Not logged in", 403: "Not an admin"}
 
-
-@bp.post("/agencies")
-@requires("admin")
-@bp.input(AgencyIn, arg_name="body")
-@bp.output(AgencyOut, status_code=201)
-@bp.doc(summary="Add an agency", responses={**ADMIN_ERRORS, 409: "Code taken"})
+@route(bp, "POST", "/agencies", who="admin", body=AgencyIn, out=AgencyOut, status=201,
+       summary="Add an agency", errors={409: "Code taken"})
 def create_agency(body):
     conn = get_db()
     agency = catalog.create_agency(conn, body["code"], body["name"], color=body["color"],
@@ -31,20 +26,15 @@ def create_agency(body):
     return agency
 
 
-@bp.get("/agencies")
-@requires("authenticated")
-@bp.output(AgencyOut(many=True))
-@bp.doc(summary="Every agency", responses={401: "Not authenticated"})
+@route(bp, "GET", "/agencies", who="authenticated", out=AgencyOut(many=True),
+       summary="Every agency")
 def list_agencies():
     return catalog.list_agencies(get_db())
 
 
-@bp.post("/services")
-@requires("admin")
-@bp.input(ServiceIn, arg_name="body")
-@bp.output(ServiceOut, status_code=201)
-@bp.doc(summary="Add a service", responses={**ADMIN_ERRORS, 404: "Unknown agency",
-                                          409: "prefix_taken: another live service uses the prefix"})
+@route(bp, "POST", "/services", who="admin", body=ServiceIn, out=ServiceOut, status=201,
+       summary="Add a service",
+       errors={404: "Unknown agency", 409: "prefix_taken: another live service uses the prefix"})
 def create_service(body):
     conn = get_db()
     service = catalog.create_service(
@@ -58,12 +48,8 @@ def create_service(body):
     return service
 
 
-@bp.post("/counters")
-@requires("admin")
-@bp.input(CounterIn, arg_name="body")
-@bp.output(CounterOut, status_code=201)
-@bp.doc(summary="Add a counter", responses={**ADMIN_ERRORS, 404: "Unknown agency",
-                                            409: "Number taken in this agency"})
+@route(bp, "POST", "/counters", who="admin", body=CounterIn, out=CounterOut, status=201,
+       summary="Add a counter", errors={404: "Unknown agency", 409: "Number taken in this agency"})
 def create_counter(body):
     conn = get_db()
     counter = present_counter(catalog.create_counter(
@@ -75,50 +61,36 @@ def create_counter(body):
     return counter
 
 
-@bp.post("/users")
-@requires("admin")
-@bp.input(UserIn, arg_name="body")
-@bp.output(UserOut, status_code=201)
-@bp.doc(summary="Add a person", responses={**ADMIN_ERRORS, 409: "Username taken"})
+@route(bp, "POST", "/users", who="admin", body=UserIn, out=UserOut, status=201,
+       summary="Add a person", errors={409: "Username taken"})
 def create_user(body):
     return accounts.create_user(get_db(), body["username"], body["password"], body["role"],
                                 agency_id=body["agency_id"], full_name=body["full_name"],
                                 actor_id=current_actor().user_id)
 
 
-@bp.get("/users")
-@requires("admin", "supervisor")
-@bp.output(UserOut(many=True))
-@bp.doc(summary="Every person (a supervisor: the people of their agency)", responses=ADMIN_ERRORS)
+@route(bp, "GET", "/users", who=("admin", "supervisor"), out=UserOut(many=True),
+       summary="Every person (a supervisor: the people of their agency)")
 def list_users():
     return accounts.list_users(get_db(), agency_scope())
 
 
-@bp.post("/devices")
-@requires("admin")
-@bp.input(DeviceIn, arg_name="body")
-@bp.output(DeviceCreatedOut, status_code=201)
-@bp.doc(summary="Register a kiosk or display; the token is shown only here",
-        responses={**ADMIN_ERRORS, 404: "Unknown printer"})
+@route(bp, "POST", "/devices", who="admin", body=DeviceIn, out=DeviceCreatedOut, status=201,
+       summary="Register a kiosk or display; the token is shown only here",
+       errors={404: "Unknown printer"})
 def create_device(body):
     return accounts.create_device(get_db(), body["kind"], body["name"],
                                   printer_id=body["printer_id"], actor_id=current_actor().user_id)
 
 
-@bp.get("/devices")
-@requires("admin")
-@bp.output(DeviceOut(many=True))
-@bp.doc(summary="Every device", responses=ADMIN_ERRORS)
+@route(bp, "GET", "/devices", who="admin", out=DeviceOut(many=True), summary="Every device")
 def list_devices():
     return accounts.list_devices(get_db())
 
 
-@bp.patch("/devices/<id:device_id>")
-@requires("admin")
-@bp.input(DevicePatch, arg_name="body")
-@bp.output(DeviceOut)
-@bp.doc(summary="Rename a device, set its printer or its agencies",
-        responses={**ADMIN_ERRORS, 404: "Unknown device or printer"})
+@route(bp, "PATCH", "/devices/<id:device_id>", who="admin", body=DevicePatch, out=DeviceOut,
+       summary="Rename a device, set its printer or its agencies",
+       errors={404: "Unknown device or printer"})
 def update_device(device_id, body):
     device = accounts.update_device(
         get_db(), device_id, name=body.get("name", UNSET),
@@ -132,11 +104,8 @@ def update_device(device_id, body):
     return device
 
 
-@bp.post("/printers")
-@requires("admin")
-@bp.input(PrinterIn, arg_name="body")
-@bp.output(PrinterOut, status_code=201)
-@bp.doc(summary="Add a ticket printer", responses=ADMIN_ERRORS)
+@route(bp, "POST", "/printers", who="admin", body=PrinterIn, out=PrinterOut, status=201,
+       summary="Add a ticket printer")
 def create_printer(body):
     options = {k: v for k, v in body.items() if k not in ("name", "transport", "paper_mm")}
     return accounts.create_printer(get_db(), body["name"], body["transport"], options,
@@ -145,10 +114,8 @@ def create_printer(body):
                                    actor_id=current_actor().user_id)
 
 
-@bp.get("/printers")
-@requires("staff")
-@bp.output(PrinterOut(many=True))
-@bp.doc(summary="Every printer and its state", responses={401: "Not logged in", 403: "Not staff"})
+@route(bp, "GET", "/printers", who="staff", out=PrinterOut(many=True),
+       summary="Every printer and its state")
 def list_printers():
     from db.printjobs import printer_views
 

@@ -5,31 +5,26 @@ import io
 from apiflask.schemas import FileSchema
 from flask import Response, session
 
-from admin.api import ADMIN_ERRORS, bp
+from admin.api import bp
 from admin.schemas import (AgencyPatch, AuditOut, AuditQuery, CounterPatch, HolidayIn, HolidayOut,
                            PasswordIn, QrIn, ServiceConfigOut, ServicePatch, UserPatch)
 from db import admin as admin_db
 from db.errors import Invalid
 from db.tickets import Change
-from web.auth import agency_scope, current_actor, requires
+from web.auth import agency_scope, current_actor, route
 from web.database import clock, get_db
 from web.events import disconnect_sockets, present_counter, publish, publish_catalog
 from web.schemas import AgencyOut, CounterOut, DeviceOut, UserOut
 
 
-@bp.get("/admin/agencies")
-@requires("admin", "supervisor")
-@bp.output(AgencyOut(many=True))
-@bp.doc(summary="Every agency, active or not (a supervisor: their own)", responses=ADMIN_ERRORS)
+@route(bp, "GET", "/admin/agencies", who=("admin", "supervisor"), out=AgencyOut(many=True),
+       summary="Every agency, active or not (a supervisor: their own)")
 def list_all_agencies():
     return admin_db.list_all_agencies(get_db(), agency_scope())
 
 
-@bp.patch("/agencies/<id:agency_id>")
-@requires("admin")
-@bp.input(AgencyPatch, arg_name="body")
-@bp.output(AgencyOut)
-@bp.doc(summary="Rename an agency or (de)activate it", responses={**ADMIN_ERRORS, 404: "Unknown agency"})
+@route(bp, "PATCH", "/agencies/<id:agency_id>", who="admin", body=AgencyPatch, out=AgencyOut,
+       summary="Rename an agency or (de)activate it", errors={404: "Unknown agency"})
 def update_agency(agency_id, body):
     conn = get_db()
     agency = admin_db.update_agency(conn, agency_id, body, actor_id=current_actor().user_id)
@@ -37,21 +32,16 @@ def update_agency(agency_id, body):
     return agency
 
 
-@bp.get("/admin/services")
-@requires("admin", "supervisor")
-@bp.output(ServiceConfigOut(many=True))
-@bp.doc(summary="Every service with its settings, active or not", responses=ADMIN_ERRORS)
+@route(bp, "GET", "/admin/services", who=("admin", "supervisor"), out=ServiceConfigOut(many=True),
+       summary="Every service with its settings, active or not")
 def list_service_configs():
     return admin_db.list_service_configs(get_db(), agency_scope())
 
 
-@bp.patch("/services/<id:service_id>")
-@requires("admin")
-@bp.input(ServicePatch, arg_name="body")
-@bp.output(ServiceConfigOut)
-@bp.doc(summary="Change a service: name, prefix, requirements, quota, hours, target; (de)activate",
-        responses={**ADMIN_ERRORS, 404: "Unknown service",
-                   409: "prefix_taken: another live service uses the prefix"})
+@route(bp, "PATCH", "/services/<id:service_id>", who="admin", body=ServicePatch,
+       out=ServiceConfigOut,
+       summary="Change a service: name, prefix, requirements, quota, hours, target; (de)activate",
+       errors={404: "Unknown service", 409: "prefix_taken: another live service uses the prefix"})
 def update_service(service_id, body):
     conn = get_db()
     service = admin_db.update_service(conn, service_id, body, actor_id=current_actor().user_id)
@@ -59,19 +49,14 @@ def update_service(service_id, body):
     return service
 
 
-@bp.get("/holidays")
-@requires("staff")
-@bp.output(HolidayOut(many=True))
-@bp.doc(summary="Days the whole MPP is closed", responses={401: "Not logged in", 403: "Not staff"})
+@route(bp, "GET", "/holidays", who="staff", out=HolidayOut(many=True),
+       summary="Days the whole MPP is closed")
 def list_holidays():
     return admin_db.list_holidays(get_db())
 
 
-@bp.post("/holidays")
-@requires("admin")
-@bp.input(HolidayIn, arg_name="body")
-@bp.output(HolidayOut, status_code=201)
-@bp.doc(summary="Close the MPP on a day", responses=ADMIN_ERRORS)
+@route(bp, "POST", "/holidays", who="admin", body=HolidayIn, out=HolidayOut, status=201,
+       summary="Close the MPP on a day")
 def set_holiday(body):
     conn = get_db()
     # The day's bookings are cancelled with it; the admin gets them listed to tell the citizens.
@@ -82,10 +67,8 @@ def set_holiday(body):
     return holiday
 
 
-@bp.delete("/holidays/<string:day>")
-@requires("admin")
-@bp.output({}, status_code=204)
-@bp.doc(summary="Open the MPP again on a day", responses={**ADMIN_ERRORS, 404: "Not a holiday"})
+@route(bp, "DELETE", "/holidays/<string:day>", who="admin", status=204,
+       summary="Open the MPP again on a day", errors={404: "Not a holiday"})
 def delete_holiday(day):
     conn = get_db()
     admin_db.delete_holiday(conn, day[:10], actor_id=current_actor().user_id)
@@ -93,12 +76,9 @@ def delete_holiday(day):
     return ""
 
 
-@bp.patch("/counters/<id:counter_id>")
-@requires("admin")
-@bp.input(CounterPatch, arg_name="body")
-@bp.output(CounterOut)
-@bp.doc(summary="Renumber or rename a counter, or change its services",
-        responses={**ADMIN_ERRORS, 404: "Unknown counter", 409: "Number taken"})
+@route(bp, "PATCH", "/counters/<id:counter_id>", who="admin", body=CounterPatch, out=CounterOut,
+       summary="Renumber or rename a counter, or change its services",
+       errors={404: "Unknown counter", 409: "Number taken"})
 def update_counter(counter_id, body):
     conn = get_db()
     counter = present_counter(admin_db.update_counter(conn, clock(), counter_id, body,
@@ -107,12 +87,9 @@ def update_counter(counter_id, body):
     return counter
 
 
-@bp.patch("/users/<id:user_id>")
-@requires("admin")
-@bp.input(UserPatch, arg_name="body")
-@bp.output(UserOut)
-@bp.doc(summary="Change a person's role, agency or name, or (de)activate them",
-        responses={**ADMIN_ERRORS, 404: "Unknown user", 409: "Your own account"})
+@route(bp, "PATCH", "/users/<id:user_id>", who="admin", body=UserPatch, out=UserOut,
+       summary="Change a person's role, agency or name, or (de)activate them",
+       errors={404: "Unknown user", 409: "Your own account"})
 def update_user(user_id, body):
     user = admin_db.update_user(get_db(), user_id, body, actor_id=current_actor().user_id)
     if {"active", "role", "agency_id"} & set(body):
@@ -121,11 +98,8 @@ def update_user(user_id, body):
     return user
 
 
-@bp.post("/users/<id:user_id>/password")
-@requires("admin")
-@bp.input(PasswordIn, arg_name="body")
-@bp.output({}, status_code=204)
-@bp.doc(summary="Set a new password for a person", responses={**ADMIN_ERRORS, 404: "Unknown user"})
+@route(bp, "POST", "/users/<id:user_id>/password", who="admin", body=PasswordIn, status=204,
+       summary="Set a new password for a person", errors={404: "Unknown user"})
 def reset_password(user_id, body):
     ended = admin_db.reset_password(get_db(), user_id, body["password"],
                                     actor_id=current_actor().user_id)
@@ -135,32 +109,25 @@ def reset_password(user_id, body):
     return ""
 
 
-@bp.post("/devices/<id:device_id>/revoke")
-@requires("admin")
-@bp.output(DeviceOut)
-@bp.doc(summary="Revoke a device's token", responses={**ADMIN_ERRORS, 404: "Unknown device"})
+@route(bp, "POST", "/devices/<id:device_id>/revoke", who="admin", out=DeviceOut,
+       summary="Revoke a device's token", errors={404: "Unknown device"})
 def revoke_device(device_id):
     device = admin_db.revoke_device(get_db(), device_id, actor_id=current_actor().user_id)
     disconnect_sockets(f"device:{device_id}")
     return device
 
 
-@bp.get("/audit")
-@requires("admin")
-@bp.input(AuditQuery, location="query", arg_name="query")
-@bp.output(AuditOut(many=True))
-@bp.doc(summary="Who did what, newest first", responses=ADMIN_ERRORS)
+@route(bp, "GET", "/audit", who="admin", query=AuditQuery, out=AuditOut(many=True),
+       summary="Who did what, newest first")
 def list_audit(query):
     return admin_db.list_audit(get_db(), query["limit"], query["before_id"])
 
 
-@bp.post("/admin/qr")
-@requires("admin")
-@bp.input(QrIn, arg_name="body")
-@bp.output(FileSchema(type="string", format="binary"), content_type="image/svg+xml",
-           description="The QR code as SVG")
-@bp.doc(summary="A QR code (SVG) of a text, e.g. a device's pairing link; POST keeps it out of logs",
-        responses={**ADMIN_ERRORS, 400: "Text that cannot be encoded"})
+@route(bp, "POST", "/admin/qr", who="admin", body=QrIn,
+       out=FileSchema(type="string", format="binary"), content_type="image/svg+xml",
+       returns="The QR code as SVG",
+       summary="A QR code (SVG) of a text, e.g. a device's pairing link; POST keeps it out of logs",
+       errors={400: "Text that cannot be encoded"})
 def qr_code(body):
     import qrcode
     import qrcode.image.svg

@@ -11,20 +11,19 @@ from flask import Response, current_app, send_file
 from flask_babel import gettext as _
 
 from admin import charts
-from admin.api import ADMIN_ERRORS, bp
+from admin.api import bp
 from admin.schemas import (Board, RangeQuery, ReportOut, SurveyIn, SurveyReportOut, SurveyState,
                            SurveyStored)
 from db import admin as admin_db
 from db import reports, survey
 from db.errors import Invalid
-from web.auth import agency_scope, current_actor, requires
+from web.auth import agency_scope, current_actor, route
 from web.database import clock, get_db
 
 MAX_RANGE_DAYS = 400
 MAX_DAY_ROWS = 92  # grouping by day reads every visit: keep it to a quarter
 FILE = FileSchema(type="string", format="binary")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STAFF_VIEW = {401: "Not logged in", 403: "Not an admin or supervisor"}
 
 
 def _scope(query):
@@ -72,29 +71,21 @@ def _filename(rep, ext):
     return f"giliran-{rep['group_by']}-{rep['from']}_{rep['to']}.{ext}"
 
 
-@bp.get("/board")
-@requires("admin", "supervisor")
-@bp.output(Board)
-@bp.doc(summary="The live board: queues, longest waits, counters, printers", responses=STAFF_VIEW)
+@route(bp, "GET", "/board", who=("admin", "supervisor"), out=Board,
+       summary="The live board: queues, longest waits, counters, printers")
 def board():
     return admin_db.board(get_db(), clock(), agency_scope())
 
 
-@bp.get("/reports")
-@requires("admin", "supervisor")
-@bp.input(RangeQuery, location="query", arg_name="query")
-@bp.output(ReportOut)
-@bp.doc(summary="Figures of a day or range, grouped by agency, service, counter, officer or day",
-        responses=STAFF_VIEW)
+@route(bp, "GET", "/reports", who=("admin", "supervisor"), query=RangeQuery, out=ReportOut,
+       summary="Figures of a day or range, grouped by agency, service, counter, officer or day")
 def report(query):
     return _report(query)
 
 
-@bp.get("/reports.csv")
-@requires("admin", "supervisor")
-@bp.input(RangeQuery, location="query", arg_name="query")
-@bp.output(FILE, content_type="text/csv", description="The report's table")
-@bp.doc(summary="The report as CSV (UTF-8 with BOM, for spreadsheets)", responses=STAFF_VIEW)
+@route(bp, "GET", "/reports.csv", who=("admin", "supervisor"), query=RangeQuery, out=FILE,
+       content_type="text/csv", returns="The report's table",
+       summary="The report as CSV (UTF-8 with BOM, for spreadsheets)")
 def report_csv(query):
     rep = _report(query)
     head, body = reports.table(rep, _headers())
@@ -107,11 +98,9 @@ def report_csv(query):
                     headers={"Content-Disposition": f'attachment; filename="{_filename(rep, "csv")}"'})
 
 
-@bp.get("/reports.xlsx")
-@requires("admin", "supervisor")
-@bp.input(RangeQuery, location="query", arg_name="query")
-@bp.output(FILE, content_type=XLSX, description="The report's table and arrivals per hour")
-@bp.doc(summary="The report as an Excel workbook", responses=STAFF_VIEW)
+@route(bp, "GET", "/reports.xlsx", who=("admin", "supervisor"), query=RangeQuery, out=FILE,
+       content_type=XLSX, returns="The report's table and arrivals per hour",
+       summary="The report as an Excel workbook")
 def report_xlsx(query):
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -138,11 +127,9 @@ def report_xlsx(query):
                     headers={"Content-Disposition": f'attachment; filename="{_filename(rep, "xlsx")}"'})
 
 
-@bp.get("/reports/chart.svg")
-@requires("admin", "supervisor")
-@bp.input(RangeQuery, location="query", arg_name="query")
-@bp.output(FILE, content_type="image/svg+xml", description="A bar chart")
-@bp.doc(summary="A chart of the report as SVG: counts, waits or arrivals per hour", responses=STAFF_VIEW)
+@route(bp, "GET", "/reports/chart.svg", who=("admin", "supervisor"), query=RangeQuery, out=FILE,
+       content_type="image/svg+xml", returns="A bar chart",
+       summary="A chart of the report as SVG: counts, waits or arrivals per hour")
 def report_chart(query):
     rep = _report(query)
     rows = [r for r in rep["rows"] if r["label"] is not None]
@@ -171,21 +158,16 @@ def _minutes(seconds):
 # -- the SKM survey ----------------------------------------------------------------
 
 
-@bp.get("/survey/report")
-@requires("admin", "supervisor")
-@bp.input(RangeQuery, location="query", arg_name="query")
-@bp.output(SurveyReportOut)
-@bp.doc(summary="IKM per service, agency and the whole MPP (Permenpan RB 14/2017)",
-        responses=STAFF_VIEW)
+@route(bp, "GET", "/survey/report", who=("admin", "supervisor"), query=RangeQuery,
+       out=SurveyReportOut,
+       summary="IKM per service, agency and the whole MPP (Permenpan RB 14/2017)")
 def survey_report(query):
     day_from, day_to, agency_id = _scope(query)
     return survey.report(get_db(), day_from, day_to, agency_id)
 
 
-@bp.get("/tickets/<string:code>/survey")
-@requires("anyone")
-@bp.output(SurveyState)
-@bp.doc(summary="Whether a ticket can be rated now", security=[], responses={404: "Unknown ticket"})
+@route(bp, "GET", "/tickets/<string:code>/survey", who="anyone", out=SurveyState,
+       summary="Whether a ticket can be rated now", errors={404: "Unknown ticket"})
 def survey_state(code):
     conn = get_db()
     ticket = survey.ticket_for_survey(conn, code[:100])
@@ -194,12 +176,10 @@ def survey_state(code):
             "open": ticket["status"] == "done" and not answered}
 
 
-@bp.post("/tickets/<string:code>/survey")
-@requires("anyone")
-@bp.input(SurveyIn, arg_name="body")
-@bp.output(SurveyStored, status_code=201)
-@bp.doc(summary="Rate a finished ticket's service: nine elements 1-4 and a comment; once per ticket",
-        security=[], responses={404: "Unknown ticket", 409: "ticket_not_done or survey_done"})
+@route(bp, "POST", "/tickets/<string:code>/survey", who="anyone", body=SurveyIn, out=SurveyStored,
+       status=201,
+       summary="Rate a finished ticket's service: nine elements 1-4 and a comment; once per ticket",
+       errors={404: "Unknown ticket", 409: "ticket_not_done or survey_done"})
 def submit_survey(code, body):
     answers = {k: body[k] for k in survey.KEYS}
     return survey.submit(get_db(), code[:100], answers, comment=body["comment"], source=body["source"])
@@ -208,11 +188,9 @@ def submit_survey(code, body):
 # -- backup --------------------------------------------------------------------------
 
 
-@bp.get("/backup")
-@requires("admin")
-@bp.output(FILE, content_type="application/vnd.sqlite3", description="A SQLite database file")
-@bp.doc(summary="A consistent copy of the database, taken while the MPP runs (SQLite backup API)",
-        responses=ADMIN_ERRORS)
+@route(bp, "GET", "/backup", who="admin", out=FILE, content_type="application/vnd.sqlite3",
+       returns="A SQLite database file",
+       summary="A consistent copy of the database, taken while the MPP runs (SQLite backup API)")
 def backup():
     folder = os.path.dirname(os.path.abspath(current_app.config["DATABASE"]))
     fd, path = tempfile.mkstemp(prefix="backup-", suffix=".db", dir=folder)

@@ -5,7 +5,7 @@ from apiflask.fields import Boolean, Date, Dict, Float, Integer, List, Nested, R
 from apiflask.validators import Length, OneOf, Range
 
 from db.accounts import ROLES
-from db.reports import GROUPS
+from db.reports import COUNTS, GROUPS
 from web.schemas import HHMM, ID, Id, In, ServiceFields, Text, TimeOfDay
 
 
@@ -94,24 +94,25 @@ class RangeQuery(In):
     chart = String(load_default="counts", validate=OneOf(["counts", "waits", "arrivals"]))
 
 
-class ReportRow(Schema):
-    key = Raw(allow_none=True)
-    label = String(allow_none=True)
-    issued = Integer()
-    transferred_in = Integer()
-    called = Integer()
-    served = Integer()
-    no_show = Integer()
-    cancelled = Integer()
-    expired = Integer()
-    transferred_out = Integer()
-    wait_median_s = Float(allow_none=True)
-    wait_p90_s = Float(allow_none=True)
-    service_median_s = Float(allow_none=True)
-    service_p90_s = Float(allow_none=True)
-    within_target = Integer()
-    target_compliance = Float(allow_none=True)
-    # walk-in and booked citizens (db/report_channels.py); booking counts are null by counter/officer
+def Seconds(**kw):
+    """A figure in seconds (a median, a p90), null where there is nothing to measure."""
+    return Float(allow_none=True, **kw)
+
+
+# What db.reports.report gives every row: its group, one count per COUNTS (in that order), the
+# waiting and service times and the target compliance; db/report_channels.py adds the rest.
+_REPORT_FIGURES = {
+    "key": Raw(allow_none=True), "label": String(allow_none=True),
+    **{count: Integer() for count in COUNTS},
+    "wait_median_s": Seconds(), "wait_p90_s": Seconds(), "service_median_s": Seconds(), "service_p90_s": Seconds(),
+    "within_target": Integer(), "target_compliance": Float(allow_none=True),
+}
+
+
+class ReportRow(Schema.from_dict(_REPORT_FIGURES, name="ReportFigures")):
+    """One group of a report: db.reports' figures, then the walk-in / booking ones."""
+
+    # Walk-in and booked citizens (db/report_channels.py); booking counts are null by counter/officer.
     walk_in = Integer(metadata={"description": "Tickets taken without a booking (first visits)"})
     booked = Integer(metadata={"description": "Tickets checked in from a booking"})
     bookings = Integer(allow_none=True, metadata={"description": "Bookings not cancelled"})
@@ -119,11 +120,10 @@ class ReportRow(Schema):
     missed = Integer(allow_none=True)
     check_in_rate = Float(allow_none=True, metadata={"description": "checked_in / (checked_in + missed)"})
     missed_rate = Float(allow_none=True, metadata={"description": "missed / (checked_in + missed)"})
-    wait_walk_in_median_s = Float(allow_none=True)
-    wait_booked_median_s = Float(allow_none=True)
-    punctuality_median_s = Float(allow_none=True,
-                                 metadata={"description": "Slot start to first call of booked tickets"})
-    punctuality_p90_s = Float(allow_none=True)
+    wait_walk_in_median_s = Seconds()
+    wait_booked_median_s = Seconds()
+    punctuality_median_s = Seconds(metadata={"description": "Slot start to first call of booked tickets"})
+    punctuality_p90_s = Seconds()
 
 
 class ReportOut(Schema):

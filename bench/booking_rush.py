@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from conftest import Server  # noqa: E402
+import loadgen  # noqa: E402
 
 SLOTS = 5
 
@@ -168,14 +168,18 @@ def main():
                         help="niceness of the public instance, as deploy/systemd/giliran-public.service sets it")
     parser.add_argument("--phones-nice", type=int, default=10,
                         help="niceness of this script's phone clients (real phones are not on the server)")
+    parser.add_argument("--slowest", type=int, default=0, metavar="N",
+                        help="also print the building's N slowest requests as its access log timed them")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="giliran-rush-"))
     env = {"MPP_KIOSK_ISSUES_PER_MINUTE": "1000"}
-    building = Server(tmp / "mpp.db", env={"MPP_DEMO": "1", **env}).start(timeout=90)
-    public = Server(tmp / "mpp.db", env={"MPP_SURFACE": "public"}).start(timeout=90)
-    # Its own process group (master and worker): deprioritised as the systemd unit does.
-    os.setpriority(os.PRIO_PGRP, public.proc.pid, os.getpriority(os.PRIO_PROCESS, 0) + args.public_nice)
-    try:
+    access_log = tmp / "building-access.log"
+    if args.slowest:  # the server's own time for each request (%(D)s, microseconds)
+        env.update(MPP_ACCESS_LOG=str(access_log),
+                   GUNICORN_CMD_ARGS="--access-logformat '%(t)s %(r)s %(s)s %(D)s'")
+    with loadgen.building_and_public(tmp / "mpp.db", env) as (building, public):
+        # Its own process group (master and worker): deprioritised as the systemd unit does.
+        os.setpriority(os.PRIO_PGRP, public.proc.pid, os.getpriority(os.PRIO_PROCESS, 0) + args.public_nice)
         admin, sid, kiosks, counters, walk_in = prepare(building, args.seats)
         today = admin.get(building.url + "/api/v1/health").json()["service_day"]
         day = (date.fromisoformat(today) + timedelta(days=1)).isoformat()
@@ -223,12 +227,15 @@ def main():
         print(f"building before the rush (same machine, same pace): issue p50 {pct(base_issue, 50):.1f} ms "
               f"p99 {pct(base_issue, 99):.1f} ms; start/call-next p50 {pct(base_call, 50):.1f} ms "
               f"p99 {pct(base_call, 99):.1f} ms")
+        if args.slowest:
+            timed = [line.rsplit(" ", 1) for line in access_log.read_text().splitlines()]
+            timed = sorted(((int(us), what) for what, us in timed if us.isdigit()), reverse=True)
+            print(f"building's {args.slowest} slowest requests, server-side:")
+            for us, what in timed[:args.slowest]:
+                print(f"  {us / 1000:7.1f} ms  {what}")
         ok = stats["booked"] == seats == len(live)
         print("OK: bookings = seats" if ok else "MISMATCH: bookings != seats")
         return 0 if ok else 1
-    finally:
-        public.stop()
-        building.stop()
 
 
 if __name__ == "__main__":

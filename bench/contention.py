@@ -13,7 +13,6 @@ import asyncio
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from conftest import Server  # noqa: E402
+import loadgen  # noqa: E402
 
 
 def prepare(srv, counters, count):
@@ -62,10 +61,7 @@ async def counter_loop(http, url, counter, latencies, called):
 
 
 async def run(args):
-    workdir = Path(tempfile.mkdtemp(prefix="giliran-contention-"))
-    srv = Server(workdir / "mpp.db", env={"MPP_LOG_LEVEL": "warning",
-                                          "MPP_KIOSK_ISSUES_PER_MINUTE": "1000000"}).start()
-    try:
+    with loadgen.load_server("giliran-contention-") as srv:
         cookie, counters = prepare(srv, args.counters, args.tickets)
         latencies, called = [], []
         conn = aiohttp.TCPConnector(limit=args.counters + 10)
@@ -73,7 +69,7 @@ async def run(args):
             started = time.perf_counter()
             await asyncio.gather(*(counter_loop(http, srv.url, c, latencies, called) for c in counters))
             elapsed = time.perf_counter() - started
-        db = sqlite3.connect(workdir / "mpp.db")
+        db = sqlite3.connect(srv.db_path)
         calls = db.execute("SELECT count(*), count(DISTINCT ticket_id) FROM ticket_events "
                            "WHERE event = 'called'").fetchone()
         waiting = db.execute("SELECT count(*) FROM tickets WHERE status = 'waiting'").fetchone()[0]
@@ -84,8 +80,6 @@ async def run(args):
         print(f"answers: {len(called)} tickets, {len(set(called))} distinct; database: "
               f"{calls[0]} calls of {calls[1]} distinct tickets, {waiting} left waiting -> "
               f"{'no double call' if len(called) == len(set(called)) == calls[0] == calls[1] == args.tickets else 'DOUBLE CALL OR LOSS'}")
-    finally:
-        srv.stop()
 
 
 def main():

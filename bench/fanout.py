@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from conftest import Server  # noqa: E402
+import loadgen  # noqa: E402
 
 AGENCIES = 10
 PER_AGENCY = 2  # services, and counters
@@ -75,10 +74,7 @@ def prepare(srv, tickets_needed):
 
 
 async def run(args):
-    workdir = Path(tempfile.mkdtemp(prefix="giliran-fanout-"))
-    srv = Server(workdir / "mpp.db", env={"MPP_LOG_LEVEL": "warning",
-                                          "MPP_KIOSK_ISSUES_PER_MINUTE": "1000000"}).start()
-    try:
+    with loadgen.load_server("giliran-fanout-") as srv:
         calls = args.rate * args.seconds
         cookie, display_token, officers, counters, codes = prepare(srv, calls + SERVICES)
         rss_before = worker_rss_mb(srv.proc.pid)
@@ -141,8 +137,6 @@ async def run(args):
               f"{rss_after:.0f} after the calls")
         for _, client in clients:
             await client.disconnect()
-    finally:
-        srv.stop()
 
 
 def main():

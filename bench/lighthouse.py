@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from conftest import Server  # noqa: E402
+import loadgen  # noqa: E402
 
 LIGHTHOUSE = ROOT / "bench" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
@@ -106,9 +106,7 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="giliran-lighthouse-"))
     reports = Path(args.keep) if args.keep else tmp
     reports.mkdir(parents=True, exist_ok=True)
-    building = Server(tmp / "mpp.db", env={"MPP_DEMO": "1"}).start(timeout=90)
-    public = Server(tmp / "mpp.db", env={"MPP_SURFACE": "public"}).start(timeout=90)
-    try:
+    with loadgen.building_and_public(tmp / "mpp.db") as (building, public):
         booking, ticket = prepare(building, public)
         hosts = {"public": [public], "building": [building], "both": [public, building]}[args.instance]
         pages = [("booking", "/booking"), ("card", f"/b/{booking}"), ("track", f"/t/{ticket}")]
@@ -146,9 +144,6 @@ def main():
         if args.keep:
             print(f"\nJSON reports in {reports}")
         return 1 if missed else 0
-    finally:
-        public.stop()
-        building.stop()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""What the wrk benchmarks share: the Lua reporter, one wrk run, a percentile.
+"""What the benchmarks share: the Lua reporter, one wrk run, a percentile, the servers.
 
 A benchmark's Lua script defines `request` (and maybe `setup`) and ends with
 `REPORT_LUA`, whose `done` prints one `JSON {...}` line that `run` reads back:
@@ -9,6 +9,8 @@ latency in microseconds and the run's seconds.
 import json
 import sqlite3
 import subprocess
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 REPORT_LUA = """
@@ -57,3 +59,35 @@ def pct(values, p):
     """The p-th percentile of `values` (nearest rank)."""
     values = sorted(values)
     return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+
+@contextmanager
+def load_server(prefix):
+    """A real gunicorn on a new database in a fresh temp folder (`prefix`), warnings only and
+    the kiosk's tickets/min limit off; stopped after. The script has put tests/ on sys.path."""
+    from conftest import Server
+
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    srv = Server(workdir / "mpp.db", env={"MPP_LOG_LEVEL": "warning",
+                                          "MPP_KIOSK_ISSUES_PER_MINUTE": "1000000"}).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@contextmanager
+def building_and_public(db_path, building_env=None, timeout=90):
+    """The building's instance (demo MPP) and the public instance (MPP_SURFACE=public) on one
+    database file, as a site runs them; both stopped after."""
+    from conftest import Server
+
+    building = Server(db_path, env={"MPP_DEMO": "1", **(building_env or {})}).start(timeout=timeout)
+    try:
+        public = Server(db_path, env={"MPP_SURFACE": "public"}).start(timeout=timeout)
+        try:
+            yield building, public
+        finally:
+            public.stop()
+    finally:
+        building.stop()

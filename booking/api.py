@@ -13,7 +13,7 @@ from flask import current_app, request
 
 from db import accounts, bookings, catalog, checkin
 from db.errors import NotFound
-from web.auth import Forbidden, agency_scope, current_actor, idempotency_key, require_agency, requires
+from web.auth import Forbidden, agency_scope, current_actor, idempotency_key, require_agency, route
 from web.limits import TooMany, client_address, count, over, retry_after
 from web.database import clock, get_db
 from web.events import present_booking, present_ticket, publish
@@ -161,42 +161,30 @@ class BookableServiceOut(Schema):
 # -- settings (admin) ------------------------------------------------------------
 
 
-@bp.put("/services/<id:service_id>/booking")
-@requires("admin")
-@bp.input(BookingSettingsIn, arg_name="body")
-@bp.output(BookingSettingsOut)
-@bp.doc(summary="Switch booking on or off for a service and set its slots",
-        description="Values left out keep their current setting (at first: 30-minute slots, "
-                    "2 seats, 14 days ahead, check-in from 30 minutes before to 15 after).",
-        responses={401: "Not logged in", 403: "Not an admin", 404: "Unknown service"})
+@route(bp, "PUT", "/services/<id:service_id>/booking", who="admin", body=BookingSettingsIn,
+       out=BookingSettingsOut, summary="Switch booking on or off for a service and set its slots",
+       description="Values left out keep their current setting (at first: 30-minute slots, "
+                   "2 seats, 14 days ahead, check-in from 30 minutes before to 15 after).",
+       errors={404: "Unknown service"})
 def put_settings(service_id, body):
     return bookings.put_settings(get_db(), service_id, body, actor_id=current_actor().user_id)
 
 
-@bp.get("/services/<id:service_id>/booking")
-@requires("staff")
-@bp.output(BookingSettingsOut)
-@bp.doc(summary="A service's booking settings",
-        responses={401: "Not logged in", 403: "Not staff", 404: "Unknown service"})
+@route(bp, "GET", "/services/<id:service_id>/booking", who="staff", out=BookingSettingsOut,
+       summary="A service's booking settings", errors={404: "Unknown service"})
 def get_settings(service_id):
     catalog.get_service(get_db(), service_id)
     return bookings.get_settings(get_db(), service_id)
 
 
-@bp.get("/booking-settings")
-@requires("staff")
-@bp.output(MppBookingSettings)
-@bp.doc(summary="The MPP-wide booking rules", responses={401: "Not logged in", 403: "Not staff"})
+@route(bp, "GET", "/booking-settings", who="staff", out=MppBookingSettings,
+       summary="The MPP-wide booking rules")
 def get_mpp_settings():
     return bookings.mpp_settings(get_db())
 
 
-@bp.put("/booking-settings")
-@requires("admin")
-@bp.input(MppBookingSettings, arg_name="body")
-@bp.output(MppBookingSettings)
-@bp.doc(summary="Change the MPP-wide booking rules (release delay, keeping of personal data)",
-        responses={401: "Not logged in", 403: "Not an admin"})
+@route(bp, "PUT", "/booking-settings", who="admin", body=MppBookingSettings, out=MppBookingSettings,
+       summary="Change the MPP-wide booking rules (release delay, keeping of personal data)")
 def put_mpp_settings(body):
     return bookings.put_mpp_settings(get_db(), body, actor_id=current_actor().user_id)
 
@@ -204,34 +192,25 @@ def put_mpp_settings(body):
 # -- the citizen's side (anyone) ---------------------------------------------------
 
 
-@bp.get("/booking/services")
-@requires("anyone")
-@bp.output(BookableServiceOut(many=True))
-@bp.doc(summary="The services that take bookings, with their agency", security=[])
+@route(bp, "GET", "/booking/services", who="anyone", out=BookableServiceOut(many=True),
+       summary="The services that take bookings, with their agency")
 def bookable_services():
     return bookings.bookable_services(get_db())
 
 
-@bp.get("/services/<id:service_id>/slots")
-@requires("anyone")
-@bp.input(SlotsQuery, location="query", arg_name="query")
-@bp.output(SlotOut(many=True))
-@bp.doc(summary="A service's slots on a day, with the seats left",
-        description="`[]` on a day the service is closed (a holiday, a closed weekday).",
-        security=[], responses={400: "A day before today or past days_ahead",
-                                404: "Unknown service, or it takes no bookings"})
+@route(bp, "GET", "/services/<id:service_id>/slots", who="anyone", query=SlotsQuery,
+       out=SlotOut(many=True), summary="A service's slots on a day, with the seats left",
+       description="`[]` on a day the service is closed (a holiday, a closed weekday).",
+       errors={400: "A day before today or past days_ahead",
+               404: "Unknown service, or it takes no bookings"})
 def list_slots(service_id, query):
     return bookings.list_slots(get_db(), clock(), service_id, query["date"])
 
 
-@bp.post("/bookings")
-@requires("anyone")
-@bp.input(BookingIn, arg_name="body")
-@bp.output(BookingOut, status_code=201)
-@bp.doc(summary="Book a seat of a slot",
-        security=[], responses={400: "A bad name, phone or NIK (a sentence in `fields`)",
-                                404: "Unknown service",
-                                409: "slot_full, booking_limit or booking_closed"})
+@route(bp, "POST", "/bookings", who="anyone", body=BookingIn, out=BookingOut, status=201,
+       summary="Book a seat of a slot",
+       errors={400: "A bad name, phone or NIK (a sentence in `fields`)", 404: "Unknown service",
+               409: "slot_full, booking_limit or booking_closed"})
 def create_booking(body):
     conn = get_db()
     change = bookings.book(conn, clock(), body["service_id"], body["start"], body["name"],
@@ -240,23 +219,19 @@ def create_booking(body):
     return present_booking(change.booking)
 
 
-@bp.get("/bookings/<string:code>")
-@requires("anyone")
-@bp.output(BookingOut)
-@bp.doc(summary="One booking, for whoever holds its code", security=[],
-        responses={404: "No booking with that code", 429: "Too many unknown codes from this address"})
+@route(bp, "GET", "/bookings/<string:code>", who="anyone", out=BookingOut,
+       summary="One booking, for whoever holds its code",
+       errors={404: "No booking with that code", 429: "Too many unknown codes from this address"})
 @guarded_lookup
 def get_booking(code):
     return present_booking(bookings.get_booking(get_db(), clock(), code[:40]))
 
 
-@bp.post("/bookings/<string:code>/cancel")
-@requires("anyone")
-@bp.output(BookingOut)
-@bp.doc(summary="Cancel a booking (its seat is offered again after the release delay)",
-        security=[], responses={404: "No booking with that code",
-                                409: "already_checked_in, booking_missed or booking_past",
-                                429: "Too many unknown codes from this address"})
+@route(bp, "POST", "/bookings/<string:code>/cancel", who="anyone", out=BookingOut,
+       summary="Cancel a booking (its seat is offered again after the release delay)",
+       errors={404: "No booking with that code",
+               409: "already_checked_in, booking_missed or booking_past",
+               429: "Too many unknown codes from this address"})
 @guarded_lookup
 def cancel_booking(code):
     conn = get_db()
@@ -265,18 +240,14 @@ def cancel_booking(code):
     return present_booking(change.booking)
 
 
-@bp.post("/bookings/<string:code>/check-in")
-@requires("kiosk", "staff")
-@bp.output(TicketOut, status_code=201)
-@bp.doc(
-    summary="Check a booking in: its ticket, called at the slot's time",
-    description="Send an `Idempotency-Key` header to make a retried tap safe: the same key "
-                "from the same caller returns the ticket of the first check-in.",
-    responses={400: "A bad Idempotency-Key header", 401: "Not authenticated",
+@route(bp, "POST", "/bookings/<string:code>/check-in", who=("kiosk", "staff"), out=TicketOut,
+       status=201, summary="Check a booking in: its ticket, called at the slot's time",
+       description="Send an `Idempotency-Key` header to make a retried tap safe: the same key "
+                   "from the same caller returns the ticket of the first check-in.",
+       errors={400: "A bad Idempotency-Key header", 401: "Not authenticated",
                403: "Not a kiosk or staff, staff of another agency, or a kiosk limited to other agencies",
                404: "No booking with that code",
-               409: "not_today, too_early, too_late, booking_cancelled or already_checked_in"},
-)
+               409: "not_today, too_early, too_late, booking_cancelled or already_checked_in"})
 def check_in(code):
     actor = current_actor()
     conn = get_db()
@@ -300,13 +271,10 @@ def check_in(code):
     return present_ticket(change.ticket)
 
 
-@bp.get("/bookings")
-@requires("staff")
-@bp.input(BookingsQuery, location="query", arg_name="query")
-@bp.output(StaffBookingOut(many=True))
-@bp.doc(summary="The day's bookings of a service (or of every service of your agency)",
-        responses={400: "A date that is not YYYY-MM-DD", 401: "Not logged in",
-                   403: "Not staff, or another agency's service", 404: "Unknown service"})
+@route(bp, "GET", "/bookings", who="staff", query=BookingsQuery, out=StaffBookingOut(many=True),
+       summary="The day's bookings of a service (or of every service of your agency)",
+       errors={400: "A date that is not YYYY-MM-DD", 403: "Not staff, or another agency's service",
+               404: "Unknown service"})
 def list_bookings(query):
     actor = current_actor()
     conn = get_db()

@@ -14,7 +14,7 @@ from apiflask.validators import Range
 from flask import Response
 
 from db import accounts, counter_stats as stats, queue, tickets
-from web.auth import Forbidden, current_actor, require_agency, requires
+from web.auth import Forbidden, current_actor, require_agency, route
 from web.database import clock, get_db
 from web.events import present_counter, present_ticket, publish, sees_codes
 from web.schemas import (CallIn, CallNextIn, CounterOut, PauseIn, TicketOut, TransferIn,
@@ -76,69 +76,52 @@ def _run(fn, counter_id, *args, answer="ticket", **kwargs):
     return present_ticket(change.ticket)
 
 
-@bp.get("/counters")
-@requires("authenticated")
-@bp.output(CounterOut(many=True))
-@bp.doc(summary="Every counter with its state and ticket", responses={401: "Not authenticated"})
+@route(bp, "GET", "/counters", who="authenticated", out=CounterOut(many=True),
+       summary="Every counter with its state and ticket")
 def list_counters():
     actor = current_actor()
     return [present_counter(c, sees_codes(actor, c["agency_id"]))
             for c in queue.list_counters(get_db(), clock())]
 
 
-@bp.get("/counters/<id:counter_id>")
-@requires("authenticated")
-@bp.output(CounterOut)
-@bp.doc(summary="One counter", responses={401: "Not authenticated", 404: "No such counter"})
+@route(bp, "GET", "/counters/<id:counter_id>", who="authenticated", out=CounterOut,
+       summary="One counter", errors={404: "No such counter"})
 def get_counter(counter_id):
     counter = queue.counter_dict(get_db(), clock(), counter_id)
     return present_counter(counter, sees_codes(current_actor(), counter["agency_id"]))
 
 
-@bp.get("/counters/<id:counter_id>/waiting")
-@requires("staff")
-@bp.output(WaitingOut(many=True))
-@bp.doc(summary="The waiting list of the counter's services, in calling order",
-        responses=STAFF_ERRORS)
+@route(bp, "GET", "/counters/<id:counter_id>/waiting", who="staff", out=WaitingOut(many=True),
+       summary="The waiting list of the counter's services, in calling order", errors=STAFF_ERRORS)
 def waiting(counter_id):
     conn, counter = _counter(counter_id)
     return queue.waiting_list(conn, clock(), counter["service_ids"])
 
 
-@bp.post("/counters/<id:counter_id>/open")
-@requires("staff")
-@bp.output(CounterOut)
-@bp.doc(summary="Open the counter (or resume it from a pause)", responses=STAFF_ERRORS)
+@route(bp, "POST", "/counters/<id:counter_id>/open", who="staff", out=CounterOut,
+       summary="Open the counter (or resume it from a pause)", errors=STAFF_ERRORS)
 def open_counter(counter_id):
     return _run(tickets.open_counter, counter_id, answer="counter")
 
 
-@bp.post("/counters/<id:counter_id>/close")
-@requires("staff")
-@bp.output(CounterOut)
-@bp.doc(summary="Close the counter", responses={**STAFF_ERRORS, 409: "counter_busy"})
+@route(bp, "POST", "/counters/<id:counter_id>/close", who="staff", out=CounterOut,
+       summary="Close the counter", errors={**STAFF_ERRORS, 409: "counter_busy"})
 def close_counter(counter_id):
     return _run(tickets.close_counter, counter_id, answer="counter")
 
 
-@bp.post("/counters/<id:counter_id>/pause")
-@requires("staff")
-@bp.input(PauseIn, arg_name="body")
-@bp.output(CounterOut)
-@bp.doc(summary="Pause the counter with a reason", responses={**STAFF_ERRORS, 409: "counter_closed"})
+@route(bp, "POST", "/counters/<id:counter_id>/pause", who="staff", body=PauseIn, out=CounterOut,
+       summary="Pause the counter with a reason", errors={**STAFF_ERRORS, 409: "counter_closed"})
 def pause_counter(counter_id, body):
     return _run(tickets.pause_counter, counter_id, body["reason"], answer="counter")
 
 
-@bp.post("/counters/<id:counter_id>/call-next")
-@requires("staff", "keypad")
-@bp.input(CallNextIn, arg_name="body")
-@bp.output(TicketOut)
-@bp.doc(summary="Call the next ticket",
-        description="With `finish_current`, the held ticket is finished first under the finish "
-                    "rule: " + FINISH_RULE + IDEMPOTENT, responses={
-    **STAFF_ERRORS, 204: "Nothing waits", 400: "Bad Idempotency-Key",
-    409: "counter_busy, counter_closed, finish_too_soon or request_in_progress"})
+@route(bp, "POST", "/counters/<id:counter_id>/call-next", who=("staff", "keypad"), body=CallNextIn,
+       out=TicketOut, summary="Call the next ticket",
+       description="With `finish_current`, the held ticket is finished first under the finish "
+                   "rule: " + FINISH_RULE + IDEMPOTENT,
+       errors={**STAFF_ERRORS, 204: "Nothing waits", 400: "Bad Idempotency-Key",
+               409: "counter_busy, counter_closed, finish_too_soon or request_in_progress"})
 @idempotent(_caller)
 def call_next(counter_id, body):
     conn, counter = _counter(counter_id)
@@ -150,57 +133,45 @@ def call_next(counter_id, body):
     return present_ticket(change.ticket)
 
 
-@bp.post("/counters/<id:counter_id>/call")
-@requires("staff")
-@bp.input(CallIn, arg_name="body")
-@bp.output(TicketOut)
-@bp.doc(summary="Call a waiting or no-show ticket out of turn", description=IDEMPOTENT,
-        responses={**STAFF_ERRORS, 400: "Bad Idempotency-Key",
-                   409: "counter_busy, counter_closed or not callable"})
+@route(bp, "POST", "/counters/<id:counter_id>/call", who="staff", body=CallIn, out=TicketOut,
+       summary="Call a waiting or no-show ticket out of turn", description=IDEMPOTENT,
+       errors={**STAFF_ERRORS, 400: "Bad Idempotency-Key",
+               409: "counter_busy, counter_closed or not callable"})
 @idempotent(_caller)
 def call_ticket(counter_id, body):
     return _run(tickets.call_ticket, counter_id, body["ticket_id"])
 
 
-@bp.post("/counters/<id:counter_id>/recall")
-@requires("staff", "keypad")
-@bp.output(TicketOut)
-@bp.doc(summary="Announce the called ticket again", description=IDEMPOTENT,
-        responses={**STAFF_ERRORS, 400: "Bad Idempotency-Key", 409: "no_ticket"})
+@route(bp, "POST", "/counters/<id:counter_id>/recall", who=("staff", "keypad"), out=TicketOut,
+       summary="Announce the called ticket again", description=IDEMPOTENT,
+       errors={**STAFF_ERRORS, 400: "Bad Idempotency-Key", 409: "no_ticket"})
 @idempotent(_caller)
 def recall(counter_id):
     return _run(tickets.recall, counter_id)
 
 
-@bp.post("/counters/<id:counter_id>/start")
-@requires("staff", "keypad")
-@bp.output(TicketOut)
-@bp.doc(summary="The citizen is at the counter: start serving",
-        description=IDEMPOTENT,
-        responses={**STAFF_ERRORS, 400: "Bad Idempotency-Key", 409: "no_ticket or not called"})
+@route(bp, "POST", "/counters/<id:counter_id>/start", who=("staff", "keypad"), out=TicketOut,
+       summary="The citizen is at the counter: start serving", description=IDEMPOTENT,
+       errors={**STAFF_ERRORS, 400: "Bad Idempotency-Key", 409: "no_ticket or not called"})
 @idempotent(_caller)
 def start(counter_id):
     return _run(tickets.start, counter_id)
 
 
-@bp.post("/counters/<id:counter_id>/finish")
-@requires("staff", "keypad")
-@bp.output(TicketOut)
-@bp.doc(summary="Finish the ticket", description=FINISH_RULE + IDEMPOTENT,
-        responses={**STAFF_ERRORS, 400: "Bad Idempotency-Key", 409: "no_ticket or finish_too_soon"})
+@route(bp, "POST", "/counters/<id:counter_id>/finish", who=("staff", "keypad"), out=TicketOut,
+       summary="Finish the ticket", description=FINISH_RULE + IDEMPOTENT,
+       errors={**STAFF_ERRORS, 400: "Bad Idempotency-Key", 409: "no_ticket or finish_too_soon"})
 @idempotent(_caller)
 def finish(counter_id):
     return _run(tickets.finish, counter_id)
 
 
-@bp.post("/counters/<id:counter_id>/no-show")
-@requires("staff")
-@bp.output(TicketOut)
-@bp.doc(summary="The citizen did not come",
-        description="Refused with `too_early` only when an admin has set the setting "
-                    "`no_show_rules` {min_calls, min_wait_s}; the console applies them always. "
-                    + IDEMPOTENT,
-        responses={**STAFF_ERRORS, 400: "Bad Idempotency-Key", 409: "no_ticket or too_early"})
+@route(bp, "POST", "/counters/<id:counter_id>/no-show", who="staff", out=TicketOut,
+       summary="The citizen did not come",
+       description="Refused with `too_early` only when an admin has set the setting "
+                   "`no_show_rules` {min_calls, min_wait_s}; the console applies them always. "
+                   + IDEMPOTENT,
+       errors={**STAFF_ERRORS, 400: "Bad Idempotency-Key", 409: "no_ticket or too_early"})
 @idempotent(_caller)
 def no_show(counter_id):
     rules = stats.no_show_rules(get_db()) or {"min_calls": 0, "min_wait_s": 0}
@@ -208,26 +179,21 @@ def no_show(counter_id):
                 min_wait_s=rules["min_wait_s"])
 
 
-@bp.post("/counters/<id:counter_id>/transfer")
-@requires("staff")
-@bp.input(TransferIn, arg_name="body")
-@bp.output(TicketOut)
-@bp.doc(summary="Send the ticket to another service's line, first or last; number kept",
-        description=IDEMPOTENT, responses={**STAFF_ERRORS, 409: "no_ticket"})
+@route(bp, "POST", "/counters/<id:counter_id>/transfer", who="staff", body=TransferIn,
+       out=TicketOut,
+       summary="Send the ticket to another service's line, first or last; number kept",
+       description=IDEMPOTENT, errors={**STAFF_ERRORS, 409: "no_ticket"})
 @idempotent(_caller)
 def transfer(counter_id, body):
     return _run(tickets.transfer, counter_id, body["service_id"], body["position"])
 
 
-@bp.post("/counters/<id:counter_id>/cancel")
-@requires("staff")
-@bp.input(CallIn, arg_name="body")
-@bp.output(TicketOut)
-@bp.doc(summary="Take a waiting ticket of the counter's agency out of the line (cancelled)",
-        description="For a citizen who has left or asked at the counter to give up their turn; "
-                    "the audit log records the officer. " + IDEMPOTENT,
-        responses={**STAFF_ERRORS, 400: "Bad Idempotency-Key",
-                   409: "ticket_called (called already), ticket_closed (over) or wrong_agency"})
+@route(bp, "POST", "/counters/<id:counter_id>/cancel", who="staff", body=CallIn, out=TicketOut,
+       summary="Take a waiting ticket of the counter's agency out of the line (cancelled)",
+       description="For a citizen who has left or asked at the counter to give up their turn; "
+                   "the audit log records the officer. " + IDEMPOTENT,
+       errors={**STAFF_ERRORS, 400: "Bad Idempotency-Key",
+               409: "ticket_called (called already), ticket_closed (over) or wrong_agency"})
 @idempotent(_caller)
 def cancel_ticket(counter_id, body):
     return _run(tickets.cancel_at_counter, counter_id, body["ticket_id"])
@@ -261,34 +227,27 @@ class KeypadOut(Schema):
     token = String(metadata={"description": "Shown only in this answer."})
 
 
-@bp.get("/counters/<id:counter_id>/stats")
-@requires("staff")
-@bp.output(StatsOut)
-@bp.doc(summary="Today's figures of the counter and of the caller",
-        responses=STAFF_ERRORS)
+@route(bp, "GET", "/counters/<id:counter_id>/stats", who="staff", out=StatsOut,
+       summary="Today's figures of the counter and of the caller", errors=STAFF_ERRORS)
 def counter_stats(counter_id):
     conn, _ = _counter(counter_id)
     return stats.counter_stats(conn, clock(), counter_id, current_actor().user_id)
 
 
-@bp.get("/counters/<id:counter_id>/callable")
-@requires("staff")
-@bp.output(CallableOut(many=True))
-@bp.doc(summary="Today's waiting and no-show tickets of the counter's agency "
-                "(what may be called out of turn)", responses=STAFF_ERRORS)
+@route(bp, "GET", "/counters/<id:counter_id>/callable", who="staff", out=CallableOut(many=True),
+       summary="Today's waiting and no-show tickets of the counter's agency "
+               "(what may be called out of turn)", errors=STAFF_ERRORS)
 def callable_tickets(counter_id):
     conn, counter = _counter(counter_id)
     return stats.callable_tickets(conn, clock(), counter["agency_id"])
 
 
-@bp.post("/counters/<id:counter_id>/keypad-token")
-@requires("admin", "supervisor")
-@bp.output(KeypadOut, status_code=201)
-@bp.doc(summary="Register a keypad device bound to this counter; the token is shown only here",
-        description="The keypad may call next, recall, start and finish at this counter only "
-                    "(python -m counter.keypad).",
-        responses={401: "Not logged in", 403: "Not admin or supervisor of this agency",
-                   404: "No such counter"})
+@route(bp, "POST", "/counters/<id:counter_id>/keypad-token", who=("admin", "supervisor"),
+       out=KeypadOut, status=201,
+       summary="Register a keypad device bound to this counter; the token is shown only here",
+       description="The keypad may call next, recall, start and finish at this counter only "
+                   "(python -m counter.keypad).",
+       errors={403: "Not admin or supervisor of this agency", 404: "No such counter"})
 def keypad_token(counter_id):
     conn = get_db()
     counter = queue.counter_dict(conn, clock(), counter_id)
@@ -308,20 +267,14 @@ class CounterRules(Schema):
                                  "can be finished; 0 turns the guard off."})
 
 
-@bp.get("/settings/counter")
-@requires("staff")
-@bp.output(CounterRules)
-@bp.doc(summary="The counter rules: how long a called ticket is held before it can be finished",
-        responses={401: "Not logged in", 403: "Not staff"})
+@route(bp, "GET", "/settings/counter", who="staff", out=CounterRules,
+       summary="The counter rules: how long a called ticket is held before it can be finished")
 def get_counter_rules():
     return {"finish_min_called_s": tickets.finish_min_called_s(get_db())}
 
 
-@bp.put("/settings/counter")
-@requires("admin")
-@bp.input(CounterRules, arg_name="body")
-@bp.output(CounterRules)
-@bp.doc(summary="Change the counter rules", responses={401: "Not logged in", 403: "Not an admin"})
+@route(bp, "PUT", "/settings/counter", who="admin", body=CounterRules, out=CounterRules,
+       summary="Change the counter rules")
 def put_counter_rules(body):
     conn = get_db()
     accounts.set_setting(conn, "finish_rules", {"min_called_s": body["finish_min_called_s"]},

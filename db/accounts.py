@@ -270,6 +270,12 @@ def printer_dict(row):
             "status": row["status"], "status_detail": row["status_detail"]}
 
 
+def printer_brief(conn, printer_id):
+    """A printer's id, name and status (None when there is no such printer)."""
+    row = conn.execute("SELECT id, name, status FROM printers WHERE id = ?", (printer_id,)).fetchone()
+    return dict(row) if row else None
+
+
 def database_file(conn):
     """The path of the connection's main database file ("" for an in-memory one)."""
     return next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")

@@ -130,22 +130,30 @@ def is_busy(exc):
     return "locked" in msg or "busy" in msg
 
 
-@contextmanager
-def transaction(conn, busy_wait_s=DEFAULT_BUSY_WAIT_S):
-    """A `BEGIN IMMEDIATE` transaction, waiting cooperatively for the lock."""
-    deadline = time.monotonic() + busy_wait_s
-    pause = 0.005
+def begin(conn, deadline, poll_s=None):
+    """`BEGIN IMMEDIATE`, trying again while another connection holds the lock, until
+    `deadline` (then `DatabaseBusy`): in growing pauses, or every `poll_s` seconds."""
+    pause = poll_s or 0.005
     while True:
         try:
             conn.execute("BEGIN IMMEDIATE")
-            break
+            return
         except sqlite3.OperationalError as exc:
             if not is_busy(exc):
                 raise DatabaseUnavailable(str(exc)) from exc
             if time.monotonic() >= deadline:
                 raise DatabaseBusy() from exc
             time.sleep(pause)
-            pause = min(pause * 2, 0.1)
+            if poll_s is None:
+                pause = min(pause * 2, 0.1)
+
+
+@contextmanager
+def transaction(conn, busy_wait_s=DEFAULT_BUSY_WAIT_S, *, begin_with=begin):
+    """A `BEGIN IMMEDIATE` transaction, waiting cooperatively for the lock
+    (`begin_with(conn, deadline)` takes it: db/writer.py passes its turnstile first)."""
+    deadline = time.monotonic() + busy_wait_s
+    begin_with(conn, deadline)
     try:
         yield conn
     except BaseException:

@@ -82,6 +82,12 @@ def counter_kinds(conn):
     return {r[0]: r[1] for r in conn.execute("SELECT id, kind FROM counters")}
 
 
+def counter_kind(conn, counter_id):
+    """How one counter is called aloud ("loket" unless set, or for no such counter)."""
+    row = conn.execute("SELECT kind FROM counters WHERE id = ?", (counter_id,)).fetchone()
+    return row[0] if row and row[0] else "loket"
+
+
 def set_counter_kind(conn, counter_id, kind, actor_id=None):
     """Say how a counter is called aloud: loket, meja or ruang."""
     if kind not in COUNTER_KINDS:

@@ -340,6 +340,11 @@ def migrate(conn, upto=None, now_ts=None):
     return ran
 
 
+def schema_version(conn):
+    """The newest migration applied to this database (0 before the first)."""
+    return conn.execute("SELECT max(id) FROM migrations").fetchone()[0] or 0
+
+
 def latest():
     """The number of the newest migration."""
     return MIGRATIONS[-1][0]

@@ -237,6 +237,18 @@ def _insert(conn, ticket_id, printer_id, device_id, payload, now):
     return change
 
 
+def printer_row(conn, printer_id):
+    """A printer's row (None when there is no such printer)."""
+    return conn.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone()
+
+
+def last_paper_mm(conn, ticket_id):
+    """The paper width of the printer of a ticket's latest print job (None if it has none)."""
+    row = conn.execute("SELECT p.paper_mm FROM print_jobs j JOIN printers p ON p.id = j.printer_id "
+                       "WHERE j.ticket_id = ? ORDER BY j.id DESC LIMIT 1", (ticket_id,)).fetchone()
+    return row[0] if row else None
+
+
 def _printer_row(conn, printer_id):
     return found(conn.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone(),
                  "printer", field=True)

@@ -300,6 +300,24 @@ def get_ticket_by_code(conn, clock, code):
     return ticket_dict(conn, clock, row)
 
 
+def ticket_tracking(conn, clock, code):
+    """A ticket by its code with what its tracking page shows: its service's and agency's
+    names, its counter once called, and the numbers of the counters that serve the service."""
+    ticket = get_ticket_by_code(conn, clock, code)
+    service = catalog.get_service(conn, ticket["service_id"])
+    counter = None
+    if ticket["counter_id"] is not None:
+        row = conn.execute("SELECT id, number, name FROM counters WHERE id = ?",
+                           (ticket["counter_id"],)).fetchone()
+        counter = dict(row) if row else None
+    numbers = [r[0] for r in conn.execute(
+        "SELECT c.number FROM counters c JOIN counter_services cs ON cs.counter_id = c.id "
+        "WHERE cs.service_id = ? ORDER BY c.number", (ticket["service_id"],))]
+    return {"ticket": ticket, "service_name": service["name"],
+            "agency_name": catalog.get_agency(conn, service["agency_id"])["name"],
+            "counter": counter, "counter_numbers": numbers}
+
+
 def waiting_list(conn, clock, service_ids, limit=200):
     """The waiting tickets of some services, in the order call-next takes them."""
     if not service_ids:

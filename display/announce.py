@@ -89,8 +89,7 @@ def enrich_call(conn, db_path, call, kinds=None):
     if call is None:
         return None
     if kinds is None:
-        row = conn.execute("SELECT kind FROM counters WHERE id = ?", (call.get("counter_id"),)).fetchone()
-        kind = row[0] if row and row[0] else "loket"
+        kind = display_db.counter_kind(conn, call.get("counter_id"))
     else:
         kind = kinds.get(call.get("counter_id")) or "loket"
     clips, short = clip_urls(conn, db_path, call["number"], call["counter_number"], kind) \

@@ -13,15 +13,14 @@ from flask import current_app, request
 from db import accounts, catalog, queue
 from db import display as display_db
 from display import announce, packs, voice
-from web.auth import current_actor, requires
+from web.auth import current_actor, route
 from web.database import clock, get_db
 from web.events import present_counter, publish_display_settings
 from web.schemas import CounterOut, In
 
 bp = APIBlueprint("display_api", __name__, url_prefix="/api/v1", tag="Display")
 
-ADMIN_ERRORS = {401: "Not logged in", 403: "Not an admin"}
-UPLOAD_ERRORS = {**ADMIN_ERRORS, 413: "The file is too large"}
+UPLOAD_ERRORS = {413: "The file is too large"}
 # The app's 1 MB body limit is for JSON; uploads get their own, checked again per kind.
 UPLOAD_LIMITS = {"display_api.add_media": display_db.MAX_VIDEO_BYTES + 1024 * 1024,
                  "display_api.upload_logo": display_db.MAX_IMAGE_BYTES + 1024 * 1024,
@@ -126,20 +125,14 @@ def publish_settings(conn):
 # -- settings ----------------------------------------------------------------------------
 
 
-@bp.get("/settings/display")
-@requires("authenticated")
-@bp.output(DisplaySettingsOut)
-@bp.doc(summary="The lobby display's settings", responses={401: "Not authenticated"})
+@route(bp, "GET", "/settings/display", who="authenticated", out=DisplaySettingsOut,
+       summary="The lobby display's settings")
 def get_display_settings():
     return display_db.display_settings(get_db())
 
 
-@bp.put("/settings/display")
-@requires("admin")
-@bp.input(DisplaySettingsIn, arg_name="body")
-@bp.output(DisplaySettingsOut)
-@bp.doc(summary="Change the lobby display's settings (fields left out stay as they are)",
-        responses=ADMIN_ERRORS)
+@route(bp, "PUT", "/settings/display", who="admin", body=DisplaySettingsIn, out=DisplaySettingsOut,
+       summary="Change the lobby display's settings (fields left out stay as they are)")
 def put_display_settings(body):
     conn = get_db()
     saved = display_db.save_settings(conn, body, current_actor().user_id, packs.ready_packs(_db_path()))
@@ -147,11 +140,9 @@ def put_display_settings(body):
     return saved
 
 
-@bp.post("/settings/logo")
-@requires("admin")
-@bp.input(UploadIn, location="files", arg_name="body")
-@bp.output(LogoOut)
-@bp.doc(summary="Upload the MPP's logo (PNG, JPEG, GIF or WebP, at most 10 MB)", responses=UPLOAD_ERRORS)
+@route(bp, "POST", "/settings/logo", who="admin", files=UploadIn, out=LogoOut,
+       summary="Upload the MPP's logo (PNG, JPEG, GIF or WebP, at most 10 MB)",
+       errors=UPLOAD_ERRORS)
 def upload_logo(body):
     conn = get_db()
     url = display_db.save_logo(conn, _db_path(), body["file"].stream, current_actor().user_id)
@@ -162,20 +153,15 @@ def upload_logo(body):
 # -- media -------------------------------------------------------------------------------
 
 
-@bp.get("/media")
-@requires("authenticated")
-@bp.output(MediaOut(many=True))
-@bp.doc(summary="The MPP's images and videos the displays play", responses={401: "Not authenticated"})
+@route(bp, "GET", "/media", who="authenticated", out=MediaOut(many=True),
+       summary="The MPP's images and videos the displays play")
 def list_media():
     return display_db.list_media(get_db())
 
 
-@bp.post("/media")
-@requires("admin")
-@bp.input(UploadIn, location="files", arg_name="body")
-@bp.output(MediaOut, status_code=201)
-@bp.doc(summary="Add an image (PNG, JPEG, GIF, WebP; 10 MB) or video (MP4, WebM; 200 MB)",
-        responses=UPLOAD_ERRORS)
+@route(bp, "POST", "/media", who="admin", files=UploadIn, out=MediaOut, status=201,
+       summary="Add an image (PNG, JPEG, GIF, WebP; 10 MB) or video (MP4, WebM; 200 MB)",
+       errors=UPLOAD_ERRORS)
 def add_media(body):
     conn = get_db()
     item = display_db.add_media(conn, _db_path(), body["file"].stream, body["file"].filename,
@@ -184,10 +170,8 @@ def add_media(body):
     return item
 
 
-@bp.delete("/media/<id:media_id>")
-@requires("admin")
-@bp.output({}, status_code=204)
-@bp.doc(summary="Remove an image or video", responses={**ADMIN_ERRORS, 404: "No such media"})
+@route(bp, "DELETE", "/media/<id:media_id>", who="admin", status=204,
+       summary="Remove an image or video", errors={404: "No such media"})
 def delete_media(media_id):
     conn = get_db()
     display_db.delete_media(conn, _db_path(), media_id, current_actor().user_id)
@@ -198,21 +182,16 @@ def delete_media(media_id):
 # -- voice packs ---------------------------------------------------------------------------
 
 
-@bp.get("/voice-packs")
-@requires("staff")
-@bp.output(VoicePackOut(many=True))
-@bp.doc(summary="The voice packs on the server", responses={401: "Not logged in", 403: "Not staff"})
+@route(bp, "GET", "/voice-packs", who="staff", out=VoicePackOut(many=True),
+       summary="The voice packs on the server")
 def list_voice_packs():
     active = display_db.display_settings(get_db())["voice_pack"]
     return packs.list_packs(_db_path(), active)
 
 
-@bp.post("/voice-packs")
-@requires("admin")
-@bp.input(VoicePackIn, location="files", arg_name="body")
-@bp.output(VoicePackOut, status_code=201)
-@bp.doc(summary="Upload a zip of recorded clips as a voice pack (see docs/voice-packs.md)",
-        responses=UPLOAD_ERRORS)
+@route(bp, "POST", "/voice-packs", who="admin", files=VoicePackIn, out=VoicePackOut, status=201,
+       summary="Upload a zip of recorded clips as a voice pack (see docs/voice-packs.md)",
+       errors=UPLOAD_ERRORS)
 def upload_voice_pack(body):
     name = display_db.check_pack_name(body["name"])
     data = packs.read_limited(body["file"].stream, voice.MAX_ZIP_BYTES)
@@ -224,12 +203,9 @@ def upload_voice_pack(body):
 # -- counters and the display's own view -------------------------------------------------------
 
 
-@bp.put("/counters/<id:counter_id>/kind")
-@requires("admin")
-@bp.input(CounterKindIn, arg_name="body")
-@bp.output(CounterOut)
-@bp.doc(summary="How a counter is called aloud: loket, meja or ruang",
-        responses={**ADMIN_ERRORS, 404: "No such counter"})
+@route(bp, "PUT", "/counters/<id:counter_id>/kind", who="admin", body=CounterKindIn, out=CounterOut,
+       summary="How a counter is called aloud: loket, meja or ruang",
+       errors={404: "No such counter"})
 def set_counter_kind(counter_id, body):
     conn = get_db()
     display_db.set_counter_kind(conn, counter_id, body["kind"], current_actor().user_id)
@@ -237,11 +213,9 @@ def set_counter_kind(counter_id, body):
     return present_counter(queue.counter_dict(conn, clock(), counter_id))
 
 
-@bp.get("/display/config")
-@requires("display", "staff")
-@bp.output(DisplayConfigOut)
-@bp.doc(summary="Everything a lobby display shows besides the live queue",
-        responses={401: "Not authenticated", 403: "Not a display or staff"})
+@route(bp, "GET", "/display/config", who=("display", "staff"), out=DisplayConfigOut,
+       summary="Everything a lobby display shows besides the live queue",
+       errors={403: "Not a display or staff"})
 def get_display_config():
     conn = get_db()
     actor = current_actor()

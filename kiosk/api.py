@@ -5,7 +5,7 @@ from apiflask.fields import Integer, List, Nested, String
 from flask import current_app, request
 
 from db import accounts, catalog, queue, tickets
-from web.auth import Forbidden, current_actor, idempotency_key, requires
+from web.auth import Forbidden, current_actor, idempotency_key, route
 from web.limits import window_limit
 from web.database import clock, get_db
 from web.events import present_ticket, publish
@@ -14,11 +14,8 @@ from web.schemas import ServiceOut, TicketIn, TicketOut, ticket_response
 bp = APIBlueprint("kiosk_api", __name__, url_prefix="/api/v1", tag="Kiosk")
 
 
-@bp.get("/services")
-@requires("authenticated")
-@bp.output(ServiceOut(many=True))
-@bp.doc(summary="Every service, open or not, with waiting count and quota left",
-        responses={401: "Not authenticated"})
+@route(bp, "GET", "/services", who="authenticated", out=ServiceOut(many=True),
+       summary="Every service, open or not, with waiting count and quota left")
 def list_services():
     return catalog.list_services(get_db(), clock())
 
@@ -33,23 +30,20 @@ def _issue_limit():
     return current_app.config["KIOSK_ISSUES_PER_MINUTE"]
 
 
-@bp.post("/tickets")
-@requires("kiosk", "staff")
-# A leaked kiosk token must not drain the day's quotas: far above any queue of people.
-@window_limit(_issue_limit, 60, "too_many_tickets",
-              "This kiosk is issuing tickets faster than people can take them; wait a minute.",
-              key_func=_issuing_device, exempt_when=lambda: current_actor().kind != "device")
-@bp.input(TicketIn, arg_name="body")
-@bp.output(TicketOut, status_code=201)
-@bp.doc(
-    summary="Take a ticket",
-    description="Send an `Idempotency-Key` header (up to 100 characters) to make a retry "
-                "safe: the same key from the same kiosk returns the ticket issued the first time.",
-    responses={401: "Not authenticated",
-               403: "Not a kiosk or staff, or a service of an agency this kiosk is not limited to",
+# A leaked kiosk token must not drain the day's quotas: a limit far above any queue of people.
+ISSUE_LIMIT = window_limit(
+    _issue_limit, 60, "too_many_tickets",
+    "This kiosk is issuing tickets faster than people can take them; wait a minute.",
+    key_func=_issuing_device, exempt_when=lambda: current_actor().kind != "device")
+
+
+@route(bp, "POST", "/tickets", who=("kiosk", "staff"), body=TicketIn, out=TicketOut, status=201,
+       limit=ISSUE_LIMIT, summary="Take a ticket",
+       description="Send an `Idempotency-Key` header (up to 100 characters) to make a retry "
+                   "safe: the same key from the same kiosk returns the ticket issued the first time.",
+       errors={403: "Not a kiosk or staff, or a service of an agency this kiosk is not limited to",
                404: "Unknown service", 409: "service_closed, quota_exhausted or no_counter",
-               429: "too_many_tickets: the kiosk's per-minute limit (MPP_KIOSK_ISSUES_PER_MINUTE)"},
-)
+               429: "too_many_tickets: the kiosk's per-minute limit (MPP_KIOSK_ISSUES_PER_MINUTE)"})
 def issue_ticket(body):
     actor = current_actor()
     key = idempotency_key()
@@ -102,44 +96,25 @@ class TrackOut(Schema):
     counter_numbers = List(Integer(), metadata={"description": "Counters that serve the service"})
 
 
-@bp.get("/me/device")
-@requires("kiosk", "display")
-@bp.output(MyDeviceOut)
-@bp.doc(summary="The calling device: its agencies and its printer's state",
-        responses={401: "Not authenticated", 403: "Not a device"})
+@route(bp, "GET", "/me/device", who=("kiosk", "display"), out=MyDeviceOut,
+       summary="The calling device: its agencies and its printer's state",
+       errors={403: "Not a device"})
 def my_device():
     row = current_actor().row
     device = accounts.device_dict(row)
-    printer = None
-    if row["printer_id"] is not None:
-        p = get_db().execute("SELECT id, name, status FROM printers WHERE id = ?",
-                             (row["printer_id"],)).fetchone()
-        printer = dict(p) if p else None
+    printer = None if row["printer_id"] is None else accounts.printer_brief(get_db(), row["printer_id"])
     return {"id": device["id"], "kind": device["kind"], "name": device["name"],
             "agency_ids": device["agency_ids"], "printer": printer}
 
 
-@bp.get("/tickets/<string:code>/track")
-@requires("anyone")
-@bp.output(TrackOut)
-@bp.doc(summary="A ticket with what its tracking page shows: service, agency, counter",
-        security=[], responses={404: "No ticket with that code"})
+@route(bp, "GET", "/tickets/<string:code>/track", who="anyone", out=TrackOut,
+       summary="A ticket with what its tracking page shows: service, agency, counter",
+       errors={404: "No ticket with that code"})
 def track_ticket(code):
     return tracking_view(get_db(), code)
 
 
 def tracking_view(conn, code):
     """The ticket of a code with its service and agency names and its counter (if called)."""
-    ticket = present_ticket(queue.get_ticket_by_code(conn, clock(), code[:100]))
-    service = catalog.get_service(conn, ticket["service_id"])
-    agency = catalog.get_agency(conn, service["agency_id"])
-    counter = None
-    if ticket["counter_id"] is not None:
-        row = conn.execute("SELECT id, number, name FROM counters WHERE id = ?",
-                           (ticket["counter_id"],)).fetchone()
-        counter = dict(row) if row else None
-    numbers = [r[0] for r in conn.execute(
-        "SELECT c.number FROM counters c JOIN counter_services cs ON cs.counter_id = c.id "
-        "WHERE cs.service_id = ? ORDER BY c.number", (ticket["service_id"],))]
-    return {"ticket": ticket, "service_name": service["name"], "agency_name": agency["name"],
-            "counter": counter, "counter_numbers": numbers}
+    view = queue.ticket_tracking(conn, clock(), code[:100])
+    return {**view, "ticket": present_ticket(view["ticket"])}

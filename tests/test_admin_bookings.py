@@ -4,6 +4,7 @@ supervisor's view, and the report's walk-in / booking table. Debian's Chromium a
 gunicorn whose clock stands at 10:00 on a known morning (tests/booking_helpers.py)."""
 
 import re
+from functools import partial
 
 import pytest
 import requests
@@ -11,7 +12,7 @@ from playwright.sync_api import expect
 
 from booking_helpers import NOW, at, book, check_in, enable, start_server
 from conftest import screenshot
-from test_admin_pages import password, watch_errors
+from test_admin_pages import log_in as admin_log_in, watch_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 DAY = NOW.date().isoformat()
@@ -38,13 +39,8 @@ def mpp(tmp_path_factory):
     srv.stop()
 
 
-def log_in(page, url, username="admin"):
-    """Log in on the admin page; the menu shows once the session is there (the board may lag)."""
-    page.goto(url + "/admin")
-    page.fill("#username", username)
-    page.fill("#password", password(username))
-    page.click("#login-form button[type=submit]")
-    expect(page.locator(".a-nav")).to_be_visible(timeout=20000)
+# The menu shows once the session is there; the board may lag behind it.
+log_in = partial(admin_log_in, until=".a-nav")
 
 
 def show_day(page, day=DAY):

@@ -28,13 +28,14 @@ def demo_session(server, username):
     return s
 
 
-def log_in(page, url, username="admin"):
+def log_in(page, url, username="admin", until="#board-queues"):
+    """Log in on the admin page and wait until `until` (by default the live board) shows."""
     page.goto(url + "/admin")
     page.fill("#username", username)
     page.fill("#password", password(username))
     page.click("#login-form button[type=submit]")
     # The password is hashed for real (scrypt): on a loaded machine the board can take seconds.
-    expect(page.locator("#board-queues")).to_be_visible(timeout=20000)
+    expect(page.locator(until)).to_be_visible(timeout=20000)
 
 
 def new_item(page, url, section, button):

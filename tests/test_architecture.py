@@ -204,3 +204,61 @@ def _emits(path):
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m != "web.events"))
 def test_events_leave_only_through_web_events(module):
     assert not _emits(MODULES[module]), f"socketio.emit outside web/events.py, lines {_emits(MODULES[module])}"
+
+
+def undeclared_api_routes(app):
+    """The endpoints of the app's API blueprints not declared with web.auth.route (which
+    marks each view with `who`, the callers it lets in)."""
+    from apiflask import APIBlueprint
+
+    found = []
+    for rule in app.url_map.iter_rules():
+        blueprint = app.blueprints.get(rule.endpoint.rpartition(".")[0])
+        if isinstance(blueprint, APIBlueprint) and blueprint.name != "openapi" \
+                and not rule.endpoint.endswith(".static") \
+                and not hasattr(app.view_functions[rule.endpoint], "who"):
+            found.append(rule.endpoint)
+    return sorted(found)
+
+
+def test_every_api_route_is_declared_with_route(app):
+    assert len(app.url_map._rules) > 100
+    assert undeclared_api_routes(app) == []
+
+
+def test_the_route_check_names_a_bare_apiflask_route():
+    from apiflask import APIBlueprint, APIFlask
+
+    from web.auth import route
+
+    bp = APIBlueprint("x_api", __name__)
+
+    @bp.get("/bare")
+    @bp.output({}, status_code=204)
+    def bare():
+        return ""
+
+    @route(bp, "GET", "/declared", who="anyone", status=204, summary="Declared")
+    def declared():
+        return ""
+
+    app = APIFlask(__name__)
+    app.register_blueprint(bp)
+    assert undeclared_api_routes(app) == ["x_api.bare"]
+
+
+SURFACES = ("admin", "booking", "counter", "display", "kiosk", "webhooks")
+SURFACE_MODULES = sorted(m for m in MODULES if m.split(".")[0] in SURFACES) + [
+    "web.api", "web.auth", "web.pages", "web.print_api"]
+
+
+def _sql_calls(path):
+    return [node.lineno for node in ast.walk(ast.parse(path.read_text(), str(path)))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("execute", "executemany", "executescript")]
+
+
+@pytest.mark.parametrize("module", SURFACE_MODULES)
+def test_surfaces_read_and_write_through_db_functions(module):
+    # A route is a check, one db call and the dispatcher: its SQL lives in db/.
+    assert not _sql_calls(MODULES[module]), f"SQL in {module}, lines {_sql_calls(MODULES[module])}"

@@ -156,24 +156,9 @@ def test_keypad_has_only_the_codes_alphabet_and_checks_in(mpp, page_at):
     assert booking(mpp, code)["status"] == "checked_in"
 
 
-def _early(srv):
-    return book(srv, "A", at(12, 0))
-
-
-def _late(srv):
-    return book(srv, "A", at(7, 30))
-
-
-def _tomorrow(srv):
-    return book(srv, "A", at(10, 0, days=1))
-
-
-def _yesterday(srv):
-    return book(srv, "A", at(10, 0, days=-1))
-
-
-def _cancelled(srv):
-    return book(srv, "A", at(12, 30), cancel=True)
+def _booked(hh, mm=0, days=0, cancel=False):
+    """A case's code: a booking of KTP (A) at hh:mm, `days` from today."""
+    return lambda srv: book(srv, "A", at(hh, mm, days=days), cancel=cancel)
 
 
 def _checked_in(srv):
@@ -186,35 +171,38 @@ def _unknown(srv):
     return "ZZZZ2222"
 
 
-# case: (make the code, data-refusal, Indonesian title, Indonesian words, English words, offers a normal ticket)
+# The kiosk's Indonesian title for each refusal (its data-refusal).
+TITLES = {
+    "too_early": "Anda datang terlalu awal",
+    "too_late": "Waktu check-in sudah lewat",
+    "not_today": "Reservasi ini bukan untuk hari ini",
+    "cancelled": "Reservasi ini sudah dibatalkan",
+    "already": "Reservasi ini sudah check-in",
+    "unknown": "Kode reservasi tidak ditemukan",
+}
+
+# case: (make the code, data-refusal, Indonesian words, English words, offers a normal ticket)
 REFUSALS = {
-    "too_early": (_early, "too_early", "Anda datang terlalu awal", "Silakan kembali pukul 11.30",
-                  "Please come back at 11:30", False),
-    "too_late": (_late, "too_late", "Waktu check-in sudah lewat", "Reservasi Anda pukul 07.30",
-                 "Please take a normal number", True),
-    "not_today": (_tomorrow, "not_today", "Reservasi ini bukan untuk hari ini", "Rabu, 9 Desember 2026",
-                  "Please come back on that day", False),
-    "past_day": (_yesterday, "not_today", "Reservasi ini bukan untuk hari ini", "Senin, 7 Desember 2026",
-                 "Please take a normal number", True),
-    "cancelled": (_cancelled, "cancelled", "Reservasi ini sudah dibatalkan", "nomor antrean biasa",
-                  "A cancelled booking cannot be checked in", True),
-    "already_checked_in": (_checked_in, "already", "Reservasi ini sudah check-in", "sudah dicetak pukul 10.",
-                           "If you lost the ticket", False),
-    "unknown_code": (_unknown, "unknown", "Kode reservasi tidak ditemukan", "Periksa kembali 8 karakter",
-                     "Check the 8 characters", True),
+    "too_early": (_booked(12), "too_early", "Silakan kembali pukul 11.30", "Please come back at 11:30", False),
+    "too_late": (_booked(7, 30), "too_late", "Reservasi Anda pukul 07.30", "Please take a normal number", True),
+    "not_today": (_booked(10, days=1), "not_today", "Rabu, 9 Desember 2026", "Please come back on that day", False),
+    "past_day": (_booked(10, days=-1), "not_today", "Senin, 7 Desember 2026", "Please take a normal number", True),
+    "cancelled": (_booked(12, 30, cancel=True), "cancelled", "nomor antrean biasa", "cannot be checked in", True),
+    "already_checked_in": (_checked_in, "already", "sudah dicetak pukul 10.", "If you lost the ticket", False),
+    "unknown_code": (_unknown, "unknown", "Periksa kembali 8 karakter", "Check the 8 characters", True),
 }
 
 
 @pytest.mark.parametrize("case", list(REFUSALS), ids=list(REFUSALS))
 def test_each_refusal_says_what_to_do_in_both_languages(mpp, page_at, case):
-    make, refusal, title, words_id, words_en, normal = REFUSALS[case]
+    make, refusal, words_id, words_en, normal = REFUSALS[case]
     code = make(mpp)
     page = open_kiosk(page_at, mpp)
     scan(page, code)
     result = page.locator("#checkin-result")
     expect(result).to_be_visible()
     expect(result).to_have_attribute("data-refusal", refusal)
-    expect(page.locator("#result-title")).to_have_text(title)
+    expect(page.locator("#result-title")).to_have_text(TITLES[refusal])
     expect(page.locator("#result-text")).to_contain_text(words_id)
     expect(page.locator("#result-other")).to_have_attribute("lang", "en")
     expect(page.locator("#result-other-text")).to_contain_text(words_en)

@@ -231,7 +231,7 @@ class Confined:
         self.proc.wait(30)
 
 
-def _no_partial_ticket(box, issued, refusal):
+def _no_partial_ticket(box, issued, refusal, space_may_come_back=False):
     assert refusal.status_code == 503, refusal.text
     assert refusal.json()["error"]["code"] == "database_unavailable"
     assert "nothing was changed" in refusal.json()["error"]["message"]
@@ -240,7 +240,13 @@ def _no_partial_ticket(box, issued, refusal):
     assert services[0]["waiting"] == len(issued)
     assert services[0]["issued_today"] == len(issued)
     assert issued == [f"A{n:03d}" for n in range(1, len(issued) + 1)]
-    assert box.issue().status_code == 503
+    again = box.issue()
+    if space_may_come_back and again.status_code == 201:
+        # The WAL's checkpoint (beside the writer) freed the log's pages meanwhile: the
+        # refused ticket left no trace, the next one takes the next number.
+        assert again.json()["number"] == f"A{len(issued) + 1:03d}"
+    else:
+        assert again.status_code == 503, again.text
 
 
 def test_full_disk_is_a_clear_error_and_leaves_no_partial_ticket(tmp_path):
@@ -254,7 +260,7 @@ def test_full_disk_is_a_clear_error_and_leaves_no_partial_ticket(tmp_path):
                 break
             issued.append(r.json()["number"])
         assert refusal is not None, "the 1 MB disk never filled"
-        _no_partial_ticket(box, issued, refusal)
+        _no_partial_ticket(box, issued, refusal, space_may_come_back=True)
     finally:
         box.stop()
 

@@ -25,36 +25,30 @@ from display.voice import (  # noqa: E402
 
 # --- composing a call ----------------------------------------------------------
 
-@pytest.mark.parametrize("number, counter, kind, mode, expected", [
-    ("A001", 3, "loket", "digits",
-     "chime nomor_antrean huruf_a nol nol satu silakan_menuju loket tiga"),
-    ("BK012", 12, "meja", "digits",
-     "chime nomor_antrean huruf_b huruf_k nol satu dua silakan_menuju meja dua belas"),
-    ("A1000", 1, "loket", "digits",
-     "chime nomor_antrean huruf_a satu nol nol nol silakan_menuju loket satu"),
-    ("A1000", 10, "ruang", "number",
-     "chime nomor_antrean huruf_a seribu silakan_menuju ruang sepuluh"),
-    ("A123", 111, "loket", "number",
-     "chime nomor_antrean huruf_a seratus dua puluh tiga silakan_menuju loket seratus sebelas"),
-    ("XYZ001", 2, "meja", "number",
-     "chime nomor_antrean huruf_x huruf_y huruf_z satu silakan_menuju meja dua"),
-    ("Q000", 9999, "loket", "number",
-     "chime nomor_antrean huruf_q nol silakan_menuju loket sembilan ribu sembilan ratus sembilan puluh sembilan"),
+# (ticket, counter, kind, mode, the ticket as said, the counter as said)
+CALLS = [
+    ("A001", 3, "loket", "digits", "huruf_a nol nol satu", "loket tiga"),
+    ("BK012", 12, "meja", "digits", "huruf_b huruf_k nol satu dua", "meja dua belas"),
+    ("A1000", 1, "loket", "digits", "huruf_a satu nol nol nol", "loket satu"),
+    ("A1000", 10, "ruang", "number", "huruf_a seribu", "ruang sepuluh"),
+    ("A123", 111, "loket", "number", "huruf_a seratus dua puluh tiga", "loket seratus sebelas"),
+    ("XYZ001", 2, "meja", "number", "huruf_x huruf_y huruf_z satu", "meja dua"),
+    ("Q000", 9999, "loket", "number", "huruf_q nol", "loket sembilan ribu sembilan ratus sembilan puluh sembilan"),
     # No words exist past 9999, so number mode reads such a number digit by digit.
-    ("A12345", 4, "loket", "number",
-     "chime nomor_antrean huruf_a satu dua tiga empat lima silakan_menuju loket empat"),
-])
-def test_call_clips(number, counter, kind, mode, expected):
-    assert call_clips(number, counter, kind, mode) == expected.split()
+    ("A12345", 4, "loket", "number", "huruf_a satu dua tiga empat lima", "loket empat"),
+]
+CALL_IDS = [f"{number}-{kind}-{counter}-{mode}" for number, counter, kind, mode, _, _ in CALLS]
 
 
-@pytest.mark.parametrize("number, counter, kind, mode, expected", [
-    ("A001", 3, "loket", "digits", "huruf_a nol nol satu loket tiga"),
-    ("BK012", 12, "meja", "digits", "huruf_b huruf_k nol satu dua meja dua belas"),
-    ("A123", 111, "ruang", "number", "huruf_a seratus dua puluh tiga ruang seratus sebelas"),
-])
-def test_short_call_clips_leave_out_the_chime_and_the_phrases(number, counter, kind, mode, expected):
-    assert short_call_clips(number, counter, kind, mode) == expected.split()
+@pytest.mark.parametrize("number, counter, kind, mode, ticket, to", CALLS, ids=CALL_IDS)
+def test_call_clips(number, counter, kind, mode, ticket, to):
+    assert call_clips(number, counter, kind, mode) == [
+        "chime", "nomor_antrean", *ticket.split(), "silakan_menuju", *to.split()]
+
+
+@pytest.mark.parametrize("number, counter, kind, mode, ticket, to", CALLS, ids=CALL_IDS)
+def test_short_call_clips_leave_out_the_chime_and_the_phrases(number, counter, kind, mode, ticket, to):
+    assert short_call_clips(number, counter, kind, mode) == [*ticket.split(), *to.split()]
 
 
 @pytest.mark.parametrize("args", [("A01", 1), ("A001", 0), ("A001", 1, "kamar"), ("A001", 1, "loket", "words")],

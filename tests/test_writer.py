@@ -145,3 +145,72 @@ def test_a_writer_that_cannot_open_the_file_answers_instead_of_hanging(tmp_path)
         writer.run(lambda c: None)
     assert "cannot open" in caught.value.detail
     assert time.monotonic() - started < 5
+
+
+def _flood(db_path, until, hold_s):
+    """Another process's yielding writer (the public instance) writing as fast as it can."""
+    writer = Writer(db_path, yields=True)
+
+    def booking(c):
+        c.execute("INSERT INTO scratch VALUES ('public')")
+        time.sleep(hold_s)  # the booking's SQL, held under the lock
+
+    def phone():
+        while time.time() < until:
+            writer.run(booking)
+
+    phones = [threading.Thread(target=phone) for _ in range(12)]
+    for t in phones:
+        t.start()
+    for t in phones:
+        t.join(30)
+
+
+def test_a_yielding_writers_flood_holds_the_buildings_write_at_most_one_transaction(conn, db_path):
+    import multiprocessing
+
+    conn.execute("CREATE TABLE scratch (who TEXT)")
+    hold_s = 0.003  # a public transaction: 8 writes of 3 ms, about 25 ms with its commit
+    until = time.time() + 4
+    public = multiprocessing.get_context("fork").Process(target=_flood, args=(db_path, until, hold_s))
+    public.start()
+    building = Writer(db_path)
+    try:
+        while conn.execute("SELECT count(*) FROM scratch").fetchone()[0] < 50:
+            time.sleep(0.01)  # the flood is on
+        waits = []
+        while time.time() < until - 0.5:
+            t0 = time.monotonic()
+            building.run(lambda c: c.execute("INSERT INTO scratch VALUES ('kiosk')"))
+            waits.append(time.monotonic() - t0)
+            time.sleep(0.02)
+    finally:
+        public.join(30)
+        building.close()
+    counts = dict(conn.execute("SELECT who, count(*) FROM scratch GROUP BY who").fetchall())
+    assert counts["public"] > 200  # the public writer kept writing throughout
+    assert counts["kiosk"] == len(waits) >= 30
+    # About one public transaction (25 ms) each; without the turnstile the kiosk's write
+    # lost the race for the lock again and again (a tenth of them waited 150-240 ms).
+    waits.sort()
+    assert waits[int(len(waits) * 0.9)] < 0.1, waits[-8:]
+
+
+def test_the_wal_is_copied_into_the_database_file_beside_the_writer(conn, db_path, tmp_path):
+    conn.execute("CREATE TABLE scratch (n INTEGER)")
+    writer = Writer(db_path)
+    try:
+        for n in range(30):
+            writer.run(lambda c, n=n: c.execute("INSERT INTO scratch VALUES (?)", (n,)))
+            time.sleep(0.05)
+        deadline = time.monotonic() + 10
+        while writer.checkpoints == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert writer.checkpoints >= 1
+        # The database file alone, without its WAL, already holds the early writes.
+        alone = tmp_path / "alone.db"
+        alone.write_bytes(db_path.read_bytes())
+        copied = sqlite3.connect(alone).execute("SELECT count(*) FROM scratch").fetchone()[0]
+        assert copied >= 10
+    finally:
+        writer.close()

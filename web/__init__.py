@@ -71,7 +71,9 @@ class Giliran:
         group_commit = app.config["GROUP_COMMIT"]
         if group_commit is None:
             group_commit = app.config["SOCKETIO_ASYNC_MODE"] == "gevent"
-        self.writer = Writer(app.config["DATABASE"]) if group_commit else None
+        # The public instance's writes yield to the building's (db/writer.py).
+        yields = surface.surface(app) == surface.PUBLIC
+        self.writer = Writer(app.config["DATABASE"], yields=yields) if group_commit else None
         self.pool = Pool(app.config["DATABASE"], writer=self.writer)
         self.background = []
         self.stopping = False

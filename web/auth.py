@@ -169,6 +169,58 @@ def requires(*who):
     return decorator
 
 
+# The 401 and 403 that every route of a kind of caller documents; a route names its own in
+# `errors` (a 403 that also covers another agency, a device's wording).
+PEOPLE = {"staff", *STAFF_ROLES}
+REFUSED = {("staff",): "Not staff", ("admin",): "Not an admin",
+           ("admin", "supervisor"): "Not an admin or supervisor"}
+
+
+def caller_errors(who):
+    """{401: …, 403: …} documented for a route that `requires(*who)`; nothing for anyone."""
+    if who == ("anyone",):
+        return {}
+    if not PEOPLE.issuperset(who):
+        return {401: "Not authenticated"}  # devices, or anyone logged in: the 403 is the route's
+    return {401: "Not logged in", **({403: REFUSED[who]} if who in REFUSED else {})}
+
+
+def route(bp, method, path, *, who, summary, description=None, body=None, query=None, files=None,
+          out=None, status=200, returns=None, content_type=None, errors=None, limit=None):
+    """Declare an API route in one place: its path, who may call it (`requires(*who)`), what
+    it takes (a `body` of JSON, a `query` string or a `files` form, handed to the view as
+    `body` or `query`), what it answers (`out` with `status`, `returns` saying what it is,
+    `content_type`) and its OpenAPI summary and description. The 401/403 of `who` are
+    documented by themselves (`caller_errors`); `errors` adds the route's own ({409: "…"})
+    or words one of those differently, in its own order. `limit` is a rate limit
+    (web/limits.py) counted after who and before the body. `who=None` only for the login,
+    which nobody is yet. The 400 of a bad body or query is APIFlask's own."""
+    who = (who,) if isinstance(who, str) else who
+    errors = errors or {}
+    defaults = caller_errors(who) if who is not None else {}
+    responses = {**{k: v for k, v in defaults.items() if k not in errors}, **errors}
+
+    def declare(view):
+        view = bp.doc(summary=summary, description=description, responses=responses or None,
+                      security=[] if who == ("anyone",) else None)(view)
+        answer = {"status_code": status, "description": returns}
+        if content_type:
+            answer["content_type"] = content_type
+        view = bp.output(out if out is not None else {}, **answer)(view)
+        for schema, location, arg_name in ((body, "json", "body"), (files, "files", "body"),
+                                           (query, "query", "query")):
+            if schema is not None:
+                view = bp.input(schema, location=location, arg_name=arg_name)(view)
+        if limit is not None:
+            view = limit(view)
+        if who is not None:
+            view = requires(*who)(view)
+        view.who = who  # every API route has it (tests/test_architecture.py)
+        return bp.route(path, methods=[method])(view)
+
+    return declare
+
+
 def agency_scope(wanted=None):
     """The agency the caller's lists and reports cover (db.accounts.agency_scope)."""
     actor = current_actor()
@@ -215,12 +267,10 @@ def _password_checker():
 bp = APIBlueprint("auth", __name__, url_prefix="/api/v1/auth", tag="Auth")
 
 
-@bp.post("/login")
-@bp.input(LoginIn, arg_name="body")
-@bp.output(UserEnvelope, description="Logged in; the session cookie is set")
-@bp.doc(summary="Log in a person",
-        responses={401: "Bad credentials", 403: "csrf_refused: sent from another origin",
-                   429: "too_many_attempts (failure limits) or login_busy (too many at once)"})
+@route(bp, "POST", "/login", who=None, body=LoginIn, out=UserEnvelope,
+       returns="Logged in; the session cookie is set", summary="Log in a person",
+       errors={401: "Bad credentials", 403: "csrf_refused: sent from another origin",
+               429: "too_many_attempts (failure limits) or login_busy (too many at once)"})
 def login(body):
     address, account = client_address(), body["username"].lower()[:100]
     per_address = _login_limit("LOGIN_FAILURES_PER_ADDRESS")
@@ -256,10 +306,7 @@ def login(body):
     return {"user": accounts.user_dict(user)}
 
 
-@bp.post("/logout")
-@bp.output({}, status_code=204, description="Logged out")
-@bp.doc(summary="Log out", responses={401: "Not logged in"})
-@requires("staff")
+@route(bp, "POST", "/logout", who="staff", status=204, returns="Logged out", summary="Log out")
 def logout():
     from web.events import disconnect_sockets
 
@@ -270,9 +317,6 @@ def logout():
     return ""
 
 
-@bp.get("/me")
-@bp.output(UserEnvelope)
-@bp.doc(summary="The logged-in person", responses={401: "Not logged in"})
-@requires("staff")
+@route(bp, "GET", "/me", who="staff", out=UserEnvelope, summary="The logged-in person")
 def me():
     return {"user": accounts.user_dict(current_actor().row)}

@@ -50,23 +50,26 @@ def tracking_url(code):
     return _citizen_url("t", code)
 
 
-def present_ticket(ticket):
-    """A ticket with its tracking URL, as every answer and event carries it."""
-    if ticket is None:
-        return None
-    return {**ticket, "tracking_url": tracking_url(ticket["code"])}
-
-
 def booking_url(code):
     """The citizen's page for a booking (`/b/<code>`)."""
     return _citizen_url("b", code)
 
 
+def _with_url(row, key, url):
+    """`row` with `url(row["code"])` (its citizen page) under `key`; None stays None."""
+    if row is None:
+        return None
+    return {**row, key: url(row["code"])}
+
+
+def present_ticket(ticket):
+    """A ticket with its tracking URL, as every answer and event carries it."""
+    return _with_url(ticket, "tracking_url", tracking_url)
+
+
 def present_booking(booking):
     """A booking with its page's URL, as every answer carries it."""
-    if booking is None:
-        return None
-    return {**booking, "booking_url": booking_url(booking["code"])}
+    return _with_url(booking, "booking_url", booking_url)
 
 
 def present_counter(counter, codes=True):

@@ -9,9 +9,9 @@ from flask import Response, current_app, request
 from flask_socketio import join_room, rooms
 
 from db import accounts, catalog, printjobs, queue
-from db.errors import NotFound, found
+from db.errors import NotFound
 from printer import layout, preview, spool as spooling
-from web.auth import current_actor, require_agency, requires
+from web.auth import current_actor, require_agency, route
 from web.database import clock, db_session, get_db
 from web.events import publish_print, socketio
 from web.printing import spool_of
@@ -19,8 +19,9 @@ from web.schemas import ID, In, PrinterOut, PrintJobOut, Schema
 
 bp = APIBlueprint("printer_api", __name__, url_prefix="/api/v1", tag="Printing")
 
-STAFF_ERRORS = {401: "Not logged in", 403: "Not allowed"}
-PNG = {"content_type": "image/png", "description": "A PNG picture of the printed ticket"}
+STAFF_ERRORS = {403: "Not allowed"}  # staff, and of the ticket's agency where there is one
+PNG = {"out": FileSchema(type="string", format="binary"), "content_type": "image/png",
+       "returns": "A PNG picture of the printed ticket"}
 
 
 class ReprintIn(In):
@@ -50,16 +51,12 @@ def _job_out(change):
 
 
 def _ticket_agency(conn, ticket_id):
-    row = found(conn.execute("SELECT service_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone(), "ticket")
-    return catalog.get_service(conn, row[0])["agency_id"]
+    return catalog.get_service(conn, queue.ticket_row(conn, ticket_id)["service_id"])["agency_id"]
 
 
-@bp.post("/tickets/<id:ticket_id>/reprint")
-@requires("staff")
-@bp.input(ReprintIn, arg_name="body")
-@bp.output(PrintJobOut, status_code=202)
-@bp.doc(summary="Print a ticket again (its kiosk's printer unless printer_id is given)",
-        responses={**STAFF_ERRORS, 404: "Unknown ticket or printer", 409: "No printer to use"})
+@route(bp, "POST", "/tickets/<id:ticket_id>/reprint", who="staff", body=ReprintIn, out=PrintJobOut,
+       status=202, summary="Print a ticket again (its kiosk's printer unless printer_id is given)",
+       errors={**STAFF_ERRORS, 404: "Unknown ticket or printer", 409: "No printer to use"})
 def reprint(ticket_id, body):
     conn, actor = get_db(), current_actor()
     require_agency(actor, _ticket_agency(conn, ticket_id))
@@ -68,46 +65,35 @@ def reprint(ticket_id, body):
     return _job_out(change)
 
 
-@bp.post("/printers/<id:printer_id>/test")
-@requires("admin")
-@bp.output(PrintJobOut, status_code=202)
-@bp.doc(summary="Print a test page", responses={401: "Not logged in", 403: "Not an admin",
-                                               404: "Unknown printer"})
+@route(bp, "POST", "/printers/<id:printer_id>/test", who="admin", out=PrintJobOut, status=202,
+       summary="Print a test page", errors={404: "Unknown printer"})
 def test_print(printer_id):
     change = printjobs.test_page(get_db(), printer_id, clock().ts(), user_id=current_actor().user_id)
     return _job_out(change)
 
 
-@bp.get("/printers/<id:printer_id>/status")
-@requires("staff")
-@bp.output(PrinterOut)
-@bp.doc(summary="Ask the printer how it is now (DLE EOT where it can answer)",
-        responses={**STAFF_ERRORS, 404: "Unknown printer"})
+@route(bp, "GET", "/printers/<id:printer_id>/status", who="staff", out=PrinterOut,
+       summary="Ask the printer how it is now (DLE EOT where it can answer)",
+       errors={**STAFF_ERRORS, 404: "Unknown printer"})
 def printer_status(printer_id):
     conn = get_db()
     printjobs.printer_views(conn, clock(), printer_id)  # 404 before touching any device
-    row = conn.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone()
-    _spool().read_status(conn, row)
+    _spool().read_status(conn, printjobs.printer_row(conn, printer_id))
     return printjobs.printer_views(conn, clock(), printer_id)[0]
 
 
-@bp.get("/printers/<id:printer_id>/jobs")
-@requires("staff")
-@bp.input(JobsQuery, location="query", arg_name="query")
-@bp.output(PrintJobOut(many=True))
-@bp.doc(summary="A printer's latest jobs (e.g. ?status=failed)",
-        responses={**STAFF_ERRORS, 404: "Unknown printer"})
+@route(bp, "GET", "/printers/<id:printer_id>/jobs", who="staff", query=JobsQuery,
+       out=PrintJobOut(many=True), summary="A printer's latest jobs (e.g. ?status=failed)",
+       errors={**STAFF_ERRORS, 404: "Unknown printer"})
 def printer_jobs(printer_id, query):
     conn = get_db()
     printjobs.printer_views(conn, clock(), printer_id)
     return printjobs.list_jobs(conn, printer_id=printer_id, status=query["status"])
 
 
-@bp.post("/print-jobs/<id:job_id>/retry")
-@requires("staff")
-@bp.output(PrintJobOut)
-@bp.doc(summary="Put a failed print job back in line",
-        responses={**STAFF_ERRORS, 404: "Unknown job", 409: "The job has not failed"})
+@route(bp, "POST", "/print-jobs/<id:job_id>/retry", who="staff", out=PrintJobOut,
+       summary="Put a failed print job back in line",
+       errors={**STAFF_ERRORS, 404: "Unknown job", 409: "The job has not failed"})
 def retry_job(job_id):
     conn, actor = get_db(), current_actor()
     job = printjobs.get_job(conn, job_id)
@@ -120,11 +106,8 @@ def _png(data):
     return Response(data, mimetype="image/png", headers={"Cache-Control": "no-store"})
 
 
-@bp.get("/tickets/<string:code>/preview.png")
-@requires("staff")
-@bp.input(PaperQuery, location="query", arg_name="query")
-@bp.output(FileSchema(type="string", format="binary"), **PNG)
-@bp.doc(summary="Print preview of one ticket", responses={**STAFF_ERRORS, 404: "Unknown ticket"})
+@route(bp, "GET", "/tickets/<string:code>/preview.png", who="staff", query=PaperQuery, **PNG,
+       summary="Print preview of one ticket", errors={**STAFF_ERRORS, 404: "Unknown ticket"})
 def ticket_preview(code, query):
     conn = get_db()
     ticket = queue.get_ticket_by_code(conn, clock(), code[:100])
@@ -135,17 +118,13 @@ def ticket_preview(code, query):
 
 
 def _paper_of_ticket(conn, ticket_id):
-    row = conn.execute("SELECT p.paper_mm FROM print_jobs j JOIN printers p ON p.id = j.printer_id "
-                       "WHERE j.ticket_id = ? ORDER BY j.id DESC LIMIT 1", (ticket_id,)).fetchone()
-    return row[0] if row and row[0] in layout.PAPER_DOTS else 80
+    paper = printjobs.last_paper_mm(conn, ticket_id)
+    return paper if paper in layout.PAPER_DOTS else 80
 
 
-@bp.get("/print-preview.png")
-@requires("staff")
-@bp.input(PaperQuery, location="query", arg_name="query")
-@bp.output(FileSchema(type="string", format="binary"), **PNG)
-@bp.doc(summary="Print preview of a sample ticket with this MPP's name, logo and footer",
-        responses=STAFF_ERRORS)
+@route(bp, "GET", "/print-preview.png", who="staff", query=PaperQuery, **PNG,
+       summary="Print preview of a sample ticket with this MPP's name, logo and footer",
+       errors=STAFF_ERRORS)
 def sample_preview(query):
     conn = get_db()
     info = preview.demo_info(clock().tz_name)
@@ -161,20 +140,14 @@ def _print_settings(conn):
             "max_attempts": spooling.print_settings(current_app, conn)["max_attempts"]}
 
 
-@bp.get("/settings/printing")
-@requires("staff")
-@bp.output(PrintSettings)
-@bp.doc(summary="The ticket footer and the retry limit", responses=STAFF_ERRORS)
+@route(bp, "GET", "/settings/printing", who="staff", out=PrintSettings,
+       summary="The ticket footer and the retry limit", errors=STAFF_ERRORS)
 def get_print_settings():
     return _print_settings(get_db())
 
 
-@bp.put("/settings/printing")
-@requires("admin")
-@bp.input(PrintSettings, arg_name="body")
-@bp.output(PrintSettings)
-@bp.doc(summary="Change the ticket footer or the retry limit",
-        responses={401: "Not logged in", 403: "Not an admin"})
+@route(bp, "PUT", "/settings/printing", who="admin", body=PrintSettings, out=PrintSettings,
+       summary="Change the ticket footer or the retry limit")
 def put_print_settings(body):
     conn, actor = get_db(), current_actor()
     if "ticket_footer" in body:
@@ -208,8 +181,7 @@ def agent_hello(data=None):
         device = accounts.device_by_token(conn, token)
         if device is None or device["kind"] != "kiosk":
             return {"ok": False, "error": "not_authenticated"}
-        printer = device["printer_id"] and conn.execute(
-            "SELECT * FROM printers WHERE id = ?", (device["printer_id"],)).fetchone()
+        printer = device["printer_id"] and printjobs.printer_row(conn, device["printer_id"])
         if not printer or printer["transport"] != "agent":
             return {"ok": False, "error": "no_agent_printer"}
         join_room(f"agent:{printer['id']}")

@@ -10,7 +10,7 @@ from apiflask.validators import Length, OneOf
 
 from db import webhooks as store
 from db.errors import Invalid
-from web.auth import current_actor, requires
+from web.auth import current_actor, route
 from web.database import clock, get_db
 from web.events import wake_webhooks
 from web.schemas import In
@@ -19,7 +19,6 @@ from webhooks.worker import own_bind
 
 bp = APIBlueprint("webhooks_api", __name__, url_prefix="/api/v1", tag="Webhooks")
 
-ERRORS = {401: "Not logged in", 403: "Not an admin"}
 EVENT_NAMES = {"description": "One or more of: " + ", ".join(store.EVENTS)}
 TIME = {"format": "date-time"}
 
@@ -106,12 +105,9 @@ def _user():
     return current_actor().user_id
 
 
-@bp.post("/webhooks")
-@requires("admin")
-@bp.input(WebhookIn, arg_name="body")
-@bp.output(WebhookCreatedOut, status_code=201)
-@bp.doc(summary="Add a webhook; its secret is answered only here",
-        responses={**ERRORS, 400: "Invalid input, or a URL that may not receive webhooks"})
+@route(bp, "POST", "/webhooks", who="admin", body=WebhookIn, out=WebhookCreatedOut, status=201,
+       summary="Add a webhook; its secret is answered only here",
+       errors={400: "Invalid input, or a URL that may not receive webhooks"})
 def create_webhook(body):
     url = _checked_url(body["url"])
     hook = store.create(get_db(), url, body["events"], body["secret"], now=clock().ts(),
@@ -119,37 +115,28 @@ def create_webhook(body):
     return _times({**hook, "pending": 0})
 
 
-@bp.get("/webhooks")
-@requires("admin")
-@bp.output(WebhookOut(many=True))
-@bp.doc(summary="Every webhook and its state (never its secret)", responses=ERRORS)
+@route(bp, "GET", "/webhooks", who="admin", out=WebhookOut(many=True),
+       summary="Every webhook and its state (never its secret)")
 def list_webhooks():
     return [_times(h) for h in store.list_webhooks(get_db())]
 
 
-@bp.get("/webhooks/settings")
-@requires("admin")
-@bp.output(WebhookSettingsOut)
-@bp.doc(summary="ticket.near's count ahead and booking.reminder's lead time", responses=ERRORS)
+@route(bp, "GET", "/webhooks/settings", who="admin", out=WebhookSettingsOut,
+       summary="ticket.near's count ahead and booking.reminder's lead time")
 def get_settings():
     return store.get_settings(get_db())
 
 
-@bp.put("/webhooks/settings")
-@requires("admin")
-@bp.input(WebhookSettings, arg_name="body")
-@bp.output(WebhookSettingsOut)
-@bp.doc(summary="Set ticket.near's count ahead (1-50) and the reminder's lead time (5-1440 min)",
-        responses={**ERRORS, 400: "Out of range"})
+@route(bp, "PUT", "/webhooks/settings", who="admin", body=WebhookSettings, out=WebhookSettingsOut,
+       summary="Set ticket.near's count ahead (1-50) and the reminder's lead time (5-1440 min)",
+       errors={400: "Out of range"})
 def put_settings(body):
     return store.set_settings(get_db(), near_ahead=body.get("near_ahead"),
                               reminder_minutes=body.get("reminder_minutes"), user_id=_user())
 
 
-@bp.get("/webhooks/<id:webhook_id>")
-@requires("admin")
-@bp.output(WebhookOut)
-@bp.doc(summary="One webhook", responses={**ERRORS, 404: "No such webhook"})
+@route(bp, "GET", "/webhooks/<id:webhook_id>", who="admin", out=WebhookOut, summary="One webhook",
+       errors={404: "No such webhook"})
 def get_webhook(webhook_id):
     conn = get_db()
     hook = store.get(conn, webhook_id)
@@ -157,12 +144,9 @@ def get_webhook(webhook_id):
     return _times(hook)
 
 
-@bp.patch("/webhooks/<id:webhook_id>")
-@requires("admin")
-@bp.input(WebhookPatch, arg_name="body")
-@bp.output(WebhookOut)
-@bp.doc(summary="Change a webhook's URL or events, or switch it off and on",
-        responses={**ERRORS, 400: "Invalid input", 404: "No such webhook"})
+@route(bp, "PATCH", "/webhooks/<id:webhook_id>", who="admin", body=WebhookPatch, out=WebhookOut,
+       summary="Change a webhook's URL or events, or switch it off and on",
+       errors={400: "Invalid input", 404: "No such webhook"})
 def update_webhook(webhook_id, body):
     url = _checked_url(body["url"]) if "url" in body else None
     hook = store.update(get_db(), webhook_id, url=url, events=body.get("events"),
@@ -171,51 +155,40 @@ def update_webhook(webhook_id, body):
     return _times(hook)
 
 
-@bp.delete("/webhooks/<id:webhook_id>")
-@requires("admin")
-@bp.output({}, status_code=204)
-@bp.doc(summary="Remove a webhook and its deliveries", responses={**ERRORS, 404: "No such webhook"})
+@route(bp, "DELETE", "/webhooks/<id:webhook_id>", who="admin", status=204,
+       summary="Remove a webhook and its deliveries", errors={404: "No such webhook"})
 def delete_webhook(webhook_id):
     store.delete(get_db(), webhook_id, now=clock().ts(), user_id=_user())
     return ""
 
 
-@bp.post("/webhooks/<id:webhook_id>/resume")
-@requires("admin")
-@bp.output(WebhookOut)
-@bp.doc(summary="Un-pause a webhook: its held deliveries are tried now",
-        responses={**ERRORS, 404: "No such webhook"})
+@route(bp, "POST", "/webhooks/<id:webhook_id>/resume", who="admin", out=WebhookOut,
+       summary="Un-pause a webhook: its held deliveries are tried now",
+       errors={404: "No such webhook"})
 def resume_webhook(webhook_id):
     hook = store.resume(get_db(), webhook_id, now=clock().ts(), user_id=_user())
     wake_webhooks()
     return _times(hook)
 
 
-@bp.post("/webhooks/<id:webhook_id>/test")
-@requires("admin")
-@bp.output(DeliveryOut, status_code=201)
-@bp.doc(summary="Send a webhook.test delivery now",
-        responses={**ERRORS, 404: "No such webhook", 409: "Paused or switched off"})
+@route(bp, "POST", "/webhooks/<id:webhook_id>/test", who="admin", out=DeliveryOut, status=201,
+       summary="Send a webhook.test delivery now",
+       errors={404: "No such webhook", 409: "Paused or switched off"})
 def test_webhook(webhook_id):
     delivery = store.test_delivery(get_db(), webhook_id, now=clock().ts(), user_id=_user())
     wake_webhooks()
     return _times(delivery)
 
 
-@bp.get("/webhooks/<id:webhook_id>/deliveries")
-@requires("admin")
-@bp.output(DeliveryOut(many=True))
-@bp.doc(summary="The webhook's latest 100 deliveries, newest first",
-        responses={**ERRORS, 404: "No such webhook"})
+@route(bp, "GET", "/webhooks/<id:webhook_id>/deliveries", who="admin", out=DeliveryOut(many=True),
+       summary="The webhook's latest 100 deliveries, newest first", errors={404: "No such webhook"})
 def list_deliveries(webhook_id):
     return [_times(d) for d in store.list_deliveries(get_db(), webhook_id)]
 
 
-@bp.post("/webhooks/<id:webhook_id>/deliveries/<id:delivery_id>/redeliver")
-@requires("admin")
-@bp.output(DeliveryOut)
-@bp.doc(summary="Send one delivery again now, with the same id",
-        responses={**ERRORS, 404: "No such delivery", 409: "Paused, switched off, or being sent"})
+@route(bp, "POST", "/webhooks/<id:webhook_id>/deliveries/<id:delivery_id>/redeliver", who="admin",
+       out=DeliveryOut, summary="Send one delivery again now, with the same id",
+       errors={404: "No such delivery", 409: "Paused, switched off, or being sent"})
 def redeliver(webhook_id, delivery_id):
     delivery = store.redeliver(get_db(), webhook_id, delivery_id, now=clock().ts(), user_id=_user())
     wake_webhooks()

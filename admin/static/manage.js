@@ -8,6 +8,18 @@
     return withNone ? [[null, t("none")]].concat(opts) : opts;
   }
 
+  /* The table of what belongs to an agency (services, counters): its agency first, then the
+   * fields shown as they are (`keys`), then the columns `more`. */
+  function agencyColumns(agencies, keys, more) {
+    return [A.agencyColumn(agencies)].concat(keys.map(function (key) { return A.column(key); }), more);
+  }
+
+  /* The form's agency field: a new service or counter chooses its agency, an existing one keeps it. */
+  function agencyChoice(agencies, row) {
+    return row ? [] : [{ name: "agency_id", label: t("agency"), type: "select",
+                         options: agencyOptions(agencies || []), numeric: true }];
+  }
+
   function activeCell(row) { return row.active ? t("active") : el("span", { class: "a-off", text: t("inactive") }); }
 
   /* The list-and-form pattern: spec {section, addLabel, paths, columns(data), fields(data, row),
@@ -139,18 +151,16 @@
       section: "services", addLabel: "new_service",
       paths: ["/api/v1/admin/services", "/api/v1/admin/agencies", "/api/v1/counters"],
       columns: function (d) {
-        return [A.agencyColumn(d[1]),
-                A.column("prefix"),
-                A.column("name"),
-                { label: t("daily_quota"), cell: function (r) { return r.daily_quota === null ? t("none") : r.daily_quota; } },
-                { label: t("hours"), cell: hoursText },
-                { label: t("target"), cell: function (r) { return t("minutes", { n: r.target_wait_min }); } },
-                { label: t("counters_col"), cell: function (r) { return countersCell(d[2], r); } },
-                { label: t("status"), cell: activeCell }];
+        return agencyColumns(d[1], ["prefix", "name"], [
+          { label: t("daily_quota"), cell: function (r) { return r.daily_quota === null ? t("none") : r.daily_quota; } },
+          { label: t("hours"), cell: hoursText },
+          { label: t("target"), cell: function (r) { return t("minutes", { n: r.target_wait_min }); } },
+          { label: t("counters_col"), cell: function (r) { return countersCell(d[2], r); } },
+          { label: t("status"), cell: activeCell }]);
       },
       fields: function (d, row) {
-        var f = row ? [] : [{ name: "agency_id", label: t("agency"), type: "select", options: agencyOptions(d[1] || []), numeric: true }];
-        f = f.concat([{ name: "prefix", label: t("prefix"), placeholder: "A" }, { name: "name", label: t("name") },
+        var f = agencyChoice(d[1], row).concat([{ name: "prefix", label: t("prefix"), placeholder: "A" },
+          { name: "name", label: t("name") },
           { name: "requirements", label: t("requirements"), type: "textarea" },
           { name: "daily_quota", label: t("daily_quota"), type: "number", min: 1, help: t("quota_help") },
           { name: "opens_at", label: t("opens_at"), type: "time", nullable: true },
@@ -184,19 +194,16 @@
       section: "counters", addLabel: "new_counter",
       paths: ["/api/v1/counters", "/api/v1/admin/agencies", "/api/v1/admin/services"],
       columns: function (d) {
-        return [A.agencyColumn(d[1]),
-                A.column("number"),
-                A.column("name"),
-                { label: t("services"), cell: function (r) {
-                  return (d[2] || []).filter(function (s) { return r.service_ids.indexOf(s.id) >= 0; })
-                    .map(function (s) { return s.prefix + " " + s.name; }).join(", "); } },
-                { label: t("status"), cell: function (r) { return t("state_" + r.state); } }];
+        return agencyColumns(d[1], ["number", "name"], [
+          { label: t("services"), cell: function (r) {
+            return (d[2] || []).filter(function (s) { return r.service_ids.indexOf(s.id) >= 0; })
+              .map(function (s) { return s.prefix + " " + s.name; }).join(", "); } },
+          { label: t("status"), cell: function (r) { return t("state_" + r.state); } }]);
       },
       fields: function (d, row) {
         var services = (d[2] || []).filter(function (s) { return !row || s.agency_id === row.agency_id; })
           .map(function (s) { return [s.id, A.agencyName(d[1], s.agency_id) + " · " + s.prefix + " " + s.name]; });
-        var f = row ? [] : [{ name: "agency_id", label: t("agency"), type: "select", options: agencyOptions(d[1] || []), numeric: true }];
-        return f.concat([{ name: "number", label: t("number"), type: "number", min: 1 },
+        return agencyChoice(d[1], row).concat([{ name: "number", label: t("number"), type: "number", min: 1 },
           { name: "name", label: t("name"), nullable: true },
           { name: "service_ids", label: t("services"), type: "checks", options: services },
           { name: "kind", label: t("counter_kind"), type: "select",
