@@ -97,24 +97,29 @@ def main():
     parser.add_argument("--rounds", type=int, default=1,
                         help="run the three one after another this many times (servers kept up); "
                              "on a shared machine the ratio of each round is taken at one moment")
+    parser.add_argument("--only", nargs="+", choices=["bare", "trivial", "giliran", "before"],
+                        help="start and drive only these handlers (e.g. `--only giliran` for a short "
+                             "run of the CPU per ticket; no ratio unless both giliran and trivial run)")
     args = parser.parse_args()
+    wanted = set(args.only or ["bare", "trivial", "giliran", "before"])
     workdir = Path(tempfile.mkdtemp(prefix="giliran-ceiling-"))
     servers, scripts = {}, {}
     try:
-        for mode in ("bare", "trivial"):
+        for mode in [m for m in ("bare", "trivial") if m in wanted]:
             servers[mode] = Reference(mode, workdir)
             scripts[mode] = workdir / f"{mode}.lua"
             scripts[mode].write_text(LUA % {
                 "service_ids": ", ".join(str(i + 1) for i in range(args.services)), "token": "none"})
         # The real server: no per-device issue limit in the way of a benchmark, and its voice
         # pack already made (a new database makes it in the background, on every core).
-        seed_voice_pack(workdir / "mpp.db")
-        srv = servers["giliran"] = Server(workdir / "mpp.db", env={
-            "MPP_LOG_LEVEL": "warning", "MPP_KIOSK_ISSUES_PER_MINUTE": "1000000"}).start()
-        ids, token = prepare(srv, args.services)
-        scripts["giliran"] = workdir / "giliran.lua"
-        scripts["giliran"].write_text(LUA % {"service_ids": ", ".join(map(str, ids)), "token": token})
-        if args.before is not None:
+        if "giliran" in wanted:
+            seed_voice_pack(workdir / "mpp.db")
+            srv = servers["giliran"] = Server(workdir / "mpp.db", env={
+                "MPP_LOG_LEVEL": "warning", "MPP_KIOSK_ISSUES_PER_MINUTE": "1000000"}).start()
+            ids, token = prepare(srv, args.services)
+            scripts["giliran"] = workdir / "giliran.lua"
+            scripts["giliran"].write_text(LUA % {"service_ids": ", ".join(map(str, ids)), "token": token})
+        if args.before is not None and "before" in wanted:
             import conftest
 
             (workdir / "before").mkdir()
@@ -152,17 +157,20 @@ def main():
             rates[name] = (r["requests"] - r["non2xx"]) / r["seconds"]
             print(f"{i:<5} {name:<9} {rates[name]:>10.0f} {r['p50'] / 1000:>7.1f} {r['p99'] / 1000:>7.1f} "
                   f"{r['max'] / 1000:>7.1f} {r['errors'] + r['non2xx']:>6} {r['cpu_ms']:>10.2f}")
+        if not {"giliran", "trivial", "bare"} <= rates.keys():
+            continue
         ratios.append((rates["giliran"] / rates["trivial"], rates["giliran"] / rates["bare"],
                        rates["before"] / rates["trivial"] if "before" in rates else None))
         print(f"{i:<5} ratio giliran / trivial = {ratios[-1][0]:.2f}, giliran / bare = {ratios[-1][1]:.2f}"
               + (f", before / trivial = {ratios[-1][2]:.2f}" if "before" in rates else ""))
-    if len(rounds) > 1:
+    if len(rounds) > 1 and ratios:
         trivial = [r[0] for r in ratios]
         print(f"ratio giliran / trivial: median {median(trivial):.2f}, range {min(trivial):.2f}-{max(trivial):.2f}; "
               f"giliran / bare: median {median([r[1] for r in ratios]):.2f}")
-        if args.before is not None:
+        if "before" in servers:
             before = [r[2] for r in ratios]
             print(f"ratio before / trivial: median {median(before):.2f}, range {min(before):.2f}-{max(before):.2f}")
+    if len(rounds) > 1:
         for name in servers:
             print(f"  {name:<8} cpu ms/request: median "
                   f"{median([row[name]['cpu_ms'] for row in rounds]):.2f}; worst p99 "

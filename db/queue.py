@@ -108,14 +108,18 @@ def _ahead(conn, row, now):
     return count_ahead(conn, [row["service_id"]], row, now)
 
 
-def sharing_services(conn, service_id):
-    """The services whose tickets compete for the same counters as this one's (itself included)."""
-    ids = [r[0] for r in conn.execute(
+def _sharing(conn, service_id):
+    """The services sharing a counter with this one, itself included; [] if no counter serves it."""
+    return [r[0] for r in conn.execute(
         """SELECT DISTINCT b.service_id FROM counter_services a
            JOIN counter_services b ON b.counter_id = a.counter_id WHERE a.service_id = ?""",
         (service_id,),
     )]
-    return ids or [service_id]
+
+
+def sharing_services(conn, service_id):
+    """The services whose tickets compete for the same counters as this one's (itself included)."""
+    return _sharing(conn, service_id) or [service_id]
 
 
 def service_time_s(conn, service, day, service_ids=None):
@@ -161,9 +165,10 @@ def wait_parts(conn, service, day, row=None, now=None):
     None when no counter serves the service: nobody will call it, and no figure would be
     true. See docs/architecture.md.
     """
-    if not counter_count(conn, service["id"]):
+    # One read says both who shares its counters and whether any counter serves it at all.
+    sharing = _sharing(conn, service["id"])
+    if not sharing:
         return 0, None
-    sharing = sharing_services(conn, service["id"])
     if now is None:
         import time
 

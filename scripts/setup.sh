@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 # espeak-ng and sox make the default voice pack; chromium runs the browser
 # tests; fonts-dejavu-core draws the print preview; wrk drives bench/issue_load.py;
+# valgrind counts the instructions per ticket of bench/instructions.py;
 # redis-server carries events between building instances (MPP_MESSAGE_QUEUE) and
 # nginx fronts the public instance (deploy/nginx): both are also started by tests.
-APT_PACKAGES=(python3-venv python3-dev build-essential espeak-ng sox fonts-dejavu-core chromium wrk
+APT_PACKAGES=(python3-venv python3-dev build-essential espeak-ng sox fonts-dejavu-core chromium wrk valgrind
               redis-server nginx)
 
 missing=()

@@ -61,6 +61,25 @@ def test_the_display_may_be_framed_by_nothing(mpp):
     assert _csp(r.headers)["frame-ancestors"] == "'none'"
 
 
+@pytest.mark.parametrize("name, path, as_admin", PAGES + [("display", lambda a: "/display", False)],
+                         ids=[p[0] for p in PAGES] + ["display"])
+def test_headers_made_once_per_endpoint_are_talismans_own(mpp, name, path, as_admin):
+    """web.headers.FixedHeaders answers each endpoint with the headers flask-talisman
+    itself builds for it, on the first answer and on later ones."""
+    from flask_talisman import Talisman
+
+    app = mpp.app
+    c = login(app, "admin") if as_admin else app.test_client()
+    answers = [c.get(path(mpp)).headers for _ in range(2)]
+    with app.test_request_context(path(mpp)):
+        expected = app.response_class()
+        expected.headers.clear()
+        Talisman._set_response_headers(app.extensions["talisman"], expected)
+    assert len(expected.headers) >= 5
+    for headers in answers:
+        assert [(k, headers.get(k)) for k, _ in expected.headers.items()] == list(expected.headers.items())
+
+
 def test_headers_leave_the_session_cookie_usable_over_plain_http(mpp):
     r = mpp.app.test_client().post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})
     cookie = r.headers["Set-Cookie"]

@@ -72,7 +72,9 @@ class CookieSessions(SecureCookieSessionInterface):
     cookie (every device's request: kiosks, displays); Flask made its signer first."""
 
     def open_session(self, app, request):
-        if not request.cookies.get(self.get_cookie_name(app)):
+        # No Cookie header at all (a device): not even the cookies parsed, which walks
+        # every header of the request to find it.
+        if "HTTP_COOKIE" not in request.environ or not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()
         return super().open_session(app, request)
 
