@@ -22,16 +22,15 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+import loadgen  # noqa: E402
 from conftest import Server, free_port  # noqa: E402
 from issue_load import LUA, prepare, run_wrk, seed_voice_pack  # noqa: E402
 
@@ -49,15 +48,11 @@ class Reference:
             [GUNICORN, "-k", "gevent", "-w", "1", "--worker-connections", "2000",
              "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "ceiling_app:app"],
             cwd=ROOT / "bench", env=env)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/health", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"reference {mode} did not start")
+        try:
+            loadgen.wait_answering(self.url + "/health", 20, f"reference {mode}")
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self):
         self.proc.terminate()

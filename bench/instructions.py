@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+import loadgen  # noqa: E402
 from conftest import PASSWORD, free_port, seed_voice_pack  # noqa: E402
 from issue_load import prepare  # noqa: E402
 
@@ -64,15 +65,9 @@ def count(checkout, n, services=16):
         cwd=checkout, env=env, stdout=open(workdir / "valgrind.log", "w"), stderr=subprocess.STDOUT)
     srv = _Server(f"http://127.0.0.1:{port}")
     try:
-        deadline = time.monotonic() + 600  # valgrind starts Python slowly
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(srv.url + "/api/v1/health", timeout=5).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(1)
-        else:
-            raise RuntimeError(f"the server under valgrind did not start: {workdir / 'valgrind.log'}")
+        # valgrind starts Python slowly
+        loadgen.wait_answering(srv.url + "/api/v1/health", 600,
+                               f"the server under valgrind ({workdir / 'valgrind.log'})", interval=1)
         ids, token = prepare(srv, services)
         kiosk = requests.Session()
         kiosk.headers["Authorization"] = f"Bearer {token}"

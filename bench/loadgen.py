@@ -10,6 +10,7 @@ import json
 import sqlite3
 import subprocess
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,6 +63,21 @@ def pct(values, p):
 
 
 @contextmanager
+def wait_answering(url, timeout, what, interval=0.1):
+    """Wait until GET `url` answers 2xx, for at most `timeout` seconds; RuntimeError if never."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=max(1, interval * 5)).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(interval)
+    raise RuntimeError(f"{what} did not start")
+
+
 def load_server(prefix):
     """A real gunicorn on a new database in a fresh temp folder (`prefix`), warnings only and
     the kiosk's tickets/min limit off; stopped after. The script has put tests/ on sys.path."""
