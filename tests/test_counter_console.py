@@ -31,14 +31,19 @@ def issue(srv, service_id, n=1, priority=None):
 
 def log_in(page, srv, username, counter_id, password=DEMO_PASSWORD):
     """Log in and open a counter with the keyboard alone; returns the console page."""
-    page.bring_to_front()  # typing goes to the focused page: a second console must have it
+    page.bring_to_front()
     page.goto(srv.url + "/counter")
+    # The field has autofocus, but a second console's window may not have the browser's
+    # focus yet: the officer's first click (or the autofocus) puts the cursor there.
+    page.click("#username")
     page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(password)
     page.keyboard.press("Enter")
     # The password is hashed for real (scrypt): on a loaded machine the pick can take seconds.
-    page.wait_for_selector(".counter-pick:focus", timeout=20000)
+    # (activeElement, not :focus: a window without the browser's focus matches no :focus.)
+    page.wait_for_function("document.activeElement && document.activeElement.matches('.counter-pick')",
+                           timeout=20000)
     for _ in range(20):
         if page.evaluate("document.activeElement.dataset.counter") == str(counter_id):
             break

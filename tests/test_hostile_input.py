@@ -94,6 +94,7 @@ def test_hostile_text_is_shown_as_text_on_every_page(demo_server, page_at):
     assert admin_page.evaluate("window.__xss") is None
 
 
+@pytest.mark.timeout(1300)  # four times the per-change run's 75 s, on a busy machine far more
 def test_fuzzing_with_a_larger_budget(tmp_path):
     """The reliability run of schemathesis: four times the per-change examples."""
     env = {**os.environ, "GILIRAN_FUZZ_EXAMPLES": os.environ.get("GILIRAN_FUZZ_EXAMPLES_LARGE", "100")}
