@@ -27,8 +27,14 @@ def post_worker_init(worker):
     """Start the app's background work inside the worker, and stop it on SIGTERM."""
     import signal
 
+    import gc
+
     giliran = worker.wsgi.extensions["giliran"]
     giliran.start_background()
+    # What the app made to start (modules, schemas, the spec) lives as long as the worker:
+    # out of the collector's sight, a full collection scans only what requests leave.
+    gc.collect()
+    gc.freeze()
     handle_exit = worker.handle_exit
 
     def on_term(sig, frame):

@@ -28,8 +28,10 @@ before it takes SQLite's lock: the building's writer holds it until its
 transaction ends, a yielding writer (`yields=True`, the public instance)
 lets go as soon as it has begun. A building write thus waits for at most
 the one public transaction already running, which a yielding writer keeps
-short (`YIELDING_BATCH` writes), and writers poll for SQLite's lock every
-half millisecond instead of backing off.
+to one write (`YIELDING_BATCH`: batches of 8 cost the building a p99 of
+60-80 ms in the rush, batches of 1 or 2 25-32 ms, and 1 answered the
+phones fastest too), and writers poll for SQLite's lock every half
+millisecond instead of backing off.
 
 The writer never checkpoints the WAL itself: SQLite's automatic checkpoint
 runs inside the commit that crosses 1,000 pages, copying and fsyncing the
@@ -37,9 +39,18 @@ database file while every write queued behind it waits (a quarter of a
 second in the booking rush). A second OS thread with a connection of its
 own runs a passive checkpoint instead, at most once every CHECKPOINT_EVERY_S
 after writes, beside the writer rather than in its way.
+
+Nor does Python's garbage collector run while a writer holds the lock: a
+full collection stops every thread of the process (100-260 ms in the public
+instance during a rush), and one that starts while the public writer is
+inside its transaction held every building write just as long. Automatic
+collection is paused for the length of each batch's transaction, and a
+refusal kept for its caller (a rule's `DomainError`) drops its traceback,
+whose frames made a reference cycle with the batch for every refused write.
 """
 
 import fcntl
+import gc
 import os
 
 import queue
@@ -48,11 +59,11 @@ import threading
 import time
 
 from db.connection import begin, connect, is_busy, transaction
-from db.errors import DatabaseBusy, DatabaseUnavailable
+from db.errors import DatabaseBusy, DatabaseUnavailable, DomainError
 
 MAX_BATCH = 64
-# A yielding writer's batch, which the building's writer may have to wait for.
-YIELDING_BATCH = 8
+# A yielding writer's batch, which the building's writer may have to wait for (one write).
+YIELDING_BATCH = 1
 # How often a writer tries again for a lock (SQLite's or the turnstile) held elsewhere.
 POLL_S = 0.0005
 # How often, at most, the WAL is checkpointed beside the writer.
@@ -243,6 +254,8 @@ class Writer:
                 fcntl.flock(self._turnstile, fcntl.LOCK_UN)
 
     def _run_batch(self, conn, batch):
+        collecting = gc.isenabled()
+        gc.disable()  # no collection pause while the lock is held (see the docstring)
         try:
             with transaction(conn, begin_with=self._begin):
                 for job in batch:
@@ -251,7 +264,10 @@ class Writer:
                         job.result = job.fn(conn, *job.args, **job.kwargs)
                     except sqlite3.Error:
                         raise  # disk full, I/O: the whole batch fails, nothing is committed
-                    except Exception as exc:  # a rule refused this write: undo it alone
+                    except DomainError as exc:  # a rule refused this write: undo it alone
+                        job.error = exc.with_traceback(None)
+                        conn.execute("ROLLBACK TO job")
+                    except Exception as exc:  # a bug: undo it alone, keep where it happened
                         job.error = exc
                         conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
@@ -267,6 +283,8 @@ class Writer:
         finally:
             if not self.yields and self._turnstile is not None:  # held through the transaction
                 fcntl.flock(self._turnstile, fcntl.LOCK_UN)
+            if collecting:
+                gc.enable()
 
     @staticmethod
     def _fail(batch, exc):
