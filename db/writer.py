@@ -52,7 +52,6 @@ whose frames made a reference cycle with the batch for every refused write.
 import fcntl
 import gc
 import os
-
 import queue
 import sqlite3
 import threading
@@ -252,10 +251,10 @@ class Writer:
         finally:
             if self.yields:
                 fcntl.flock(self._turnstile, fcntl.LOCK_UN)
+        gc.disable()  # no collection pause while the lock is held; _run_batch turns it back on
 
     def _run_batch(self, conn, batch):
-        collecting = gc.isenabled()
-        gc.disable()  # no collection pause while the lock is held (see the docstring)
+        collecting = gc.isenabled()  # _begin pauses collection once it holds the lock
         try:
             with transaction(conn, begin_with=self._begin):
                 for job in batch:
