@@ -5,7 +5,7 @@ import re
 import sqlite3
 
 from db.clock import parse_hhmm, utc_iso
-from db.connection import write
+from db.connection import remember, write
 from db.errors import Conflict, check_fields, found
 
 PREFIX_RE = re.compile(r"^[A-Z]{1,3}$")
@@ -99,13 +99,15 @@ def create_agency(conn, code, name, *, color=None, user_id=None):
 
 def get_service(conn, service_id):
     """One service row by id."""
-    return found(conn.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone(),
-                 "service", field=True)
+    return remember(conn, ("service", service_id), lambda: found(
+        conn.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone(),
+        "service", field=True))
 
 
 def is_holiday(conn, day):
     """Whether the whole MPP is closed on a service day (YYYY-MM-DD)."""
-    return conn.execute("SELECT 1 FROM holidays WHERE day = ?", (day,)).fetchone() is not None
+    return remember(conn, ("holiday", day), lambda: conn.execute(
+        "SELECT 1 FROM holidays WHERE day = ?", (day,)).fetchone() is not None)
 
 
 # Why a service is closed: code -> the end of "The service X is closed ...".

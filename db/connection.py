@@ -27,6 +27,34 @@ class Connection(sqlite3.Connection):
     """A connection that may hand its writes to a shared `db.writer.Writer`."""
 
     writer = None
+    # The writer's memo while it runs `steady` writes in one transaction (see remember());
+    # None everywhere else, where every read goes to SQLite.
+    memo = None
+
+
+def steady(fn):
+    """Mark a write function (for `write`) whose own writes change none of the reads made
+    through `remember`: the service, holiday and counter rows, who shares a counter, the
+    day's service times, the webhooks' subscriptions. The writer then keeps those reads
+    from one steady write to the next in the same transaction (a batch of tickets issued
+    reads each service once), and starts afresh after any other write or a refusal."""
+    fn.steady = True
+    return fn
+
+
+def remember(conn, key, read):
+    """`read()`, or what it gave earlier in this transaction of steady writes (`steady`).
+
+    Only the writer's connection has a memo, only while it runs steady writes, and only
+    with its write lock held: nobody else can change a row in the meantime."""
+    memo = conn.memo
+    if memo is None:
+        return read()
+    try:
+        return memo[key]
+    except KeyError:
+        value = memo[key] = read()
+        return value
 
 
 def private_folder(folder):

@@ -4,6 +4,7 @@ as the API shows them, recent calls. No writes here; db/tickets.py changes the q
 import statistics
 
 from db import catalog
+from db.connection import remember
 from db.errors import found
 
 # The rolling median of service times uses today's latest finished tickets;
@@ -103,6 +104,14 @@ def count_ahead(conn, service_ids, row, now):
     return priority + (waiting - priority - behind) + due_later
 
 
+def newest_ahead(conn, service_ids, row):
+    """(ahead, waiting) over these services for a walk-in's ticket just issued: the newest of
+    every line, no booking slot, so call-next takes every other waiting ticket first (a
+    priority ticket: every other priority one). `count_ahead` gives the same, counting."""
+    waiting, priority = _totals(conn, service_ids)
+    return (priority if row["priority"] else waiting) - 1, waiting
+
+
 def _ahead(conn, row, now):
     """Waiting tickets of the same service that call-next takes before this one."""
     return count_ahead(conn, [row["service_id"]], row, now)
@@ -110,11 +119,11 @@ def _ahead(conn, row, now):
 
 def _sharing(conn, service_id):
     """The services sharing a counter with this one, itself included; [] if no counter serves it."""
-    return [r[0] for r in conn.execute(
+    return remember(conn, ("sharing", service_id), lambda: [r[0] for r in conn.execute(
         """SELECT DISTINCT b.service_id FROM counter_services a
            JOIN counter_services b ON b.counter_id = a.counter_id WHERE a.service_id = ?""",
         (service_id,),
-    )]
+    )])
 
 
 def sharing_services(conn, service_id):
@@ -126,17 +135,21 @@ def service_time_s(conn, service, day, service_ids=None):
     """Rolling median of today's call-to-finish times at these services' counters,
     or the service's configured default below MIN_SAMPLES."""
     service_ids = service_ids or [service["id"]]
-    marks = ",".join("?" * len(service_ids))
-    rows = conn.execute(
-        f"""SELECT finished_ts - called_ts FROM tickets
-            WHERE service_id IN ({marks}) AND status = 'done' AND service_day = ?
-              AND called_ts IS NOT NULL AND finished_ts IS NOT NULL
-            ORDER BY finished_ts DESC LIMIT ?""",
-        (*service_ids, day, MEDIAN_WINDOW),
-    ).fetchall()
-    if len(rows) < MIN_SAMPLES:
-        return float(service["default_service_s"] or 300)
-    return float(statistics.median(r[0] for r in rows))
+
+    def read():
+        marks = ",".join("?" * len(service_ids))
+        rows = conn.execute(
+            f"""SELECT finished_ts - called_ts FROM tickets
+                WHERE service_id IN ({marks}) AND status = 'done' AND service_day = ?
+                  AND called_ts IS NOT NULL AND finished_ts IS NOT NULL
+                ORDER BY finished_ts DESC LIMIT ?""",
+            (*service_ids, day, MEDIAN_WINDOW),
+        ).fetchall()
+        if len(rows) < MIN_SAMPLES:
+            return float(service["default_service_s"] or 300)
+        return float(statistics.median(r[0] for r in rows))
+
+    return remember(conn, ("service_time", service["id"], day, tuple(service_ids)), read)
 
 
 def open_counters_for(conn, service_id):
@@ -150,12 +163,13 @@ def open_counters_for(conn, service_id):
 
 def counter_count(conn, service_id):
     """How many counters (open or not) serve a service; 0 means nobody can call its tickets."""
-    return conn.execute("SELECT count(*) FROM counter_services WHERE service_id = ?",
-                        (service_id,)).fetchone()[0]
+    return remember(conn, ("counter_count", service_id), lambda: conn.execute(
+        "SELECT count(*) FROM counter_services WHERE service_id = ?", (service_id,)).fetchone()[0])
 
 
-def wait_parts(conn, service, day, row=None, now=None):
-    """(competing ahead, estimated wait in s) of a waiting ticket (`row`), or of one taken now.
+def wait_parts(conn, service, day, row=None, now=None, newest=False):
+    """(competing ahead, estimated wait in s) of a waiting ticket (`row`), or of one taken now;
+    `newest`: `row` is a walk-in's ticket just issued (see newest_ahead).
 
     (competing ahead + busy counters / 2) / open counters (at least one) x median service time,
     where "competing ahead" counts the waiting tickets of every service sharing a counter
@@ -180,6 +194,8 @@ def wait_parts(conn, service, day, row=None, now=None):
         """Waiting tickets call-next would take before this one at `when`."""
         if row is None:
             return _totals(conn, sharing)[0]
+        if newest and when == now:
+            return newest_ahead(conn, sharing, row)[0]
         return count_ahead(conn, sharing, row, when)
 
     def booked_before(until, strictly=False):
@@ -192,12 +208,12 @@ def wait_parts(conn, service, day, row=None, now=None):
             {**params, "until": until, "now": now}).fetchone()[0]
 
     per_ticket = service_time_s(conn, service, day, sharing)
-    counters, busy = conn.execute(
+    counters, busy = remember(conn, ("counters", service["id"]), lambda: tuple(conn.execute(
         """SELECT count(*), count(c.ticket_id) FROM counters c
            JOIN counter_services cs ON cs.counter_id = c.id
            WHERE cs.service_id = ? AND c.state != 'closed'""",
         (service["id"],),
-    ).fetchone()
+    ).fetchone()))
 
     def wait(n):
         # A counter busy with someone frees up, on average, half a service time from now.
@@ -231,11 +247,12 @@ def estimate_wait_s(conn, service, day, row=None, now=None):
     return wait_parts(conn, service, day, row, now)[1]
 
 
-def ticket_dict(conn, clock, row, service=None, ahead=None):
+def ticket_dict(conn, clock, row, service=None, ahead=None, newest=False):
     """A ticket as the API shows it (without `tracking_url`, which the web adds).
 
     Callers that already know the ticket's service row or its place in line
-    pass them in, to save the queries.
+    pass them in, to save the queries; `newest`: a walk-in's ticket just issued
+    (its places are read from the lines' totals, see newest_ahead).
     """
     estimate, others = 0, 0
     now = clock.ts()
@@ -244,7 +261,7 @@ def ticket_dict(conn, clock, row, service=None, ahead=None):
             ahead = _ahead(conn, row, now)
         if service is None:
             service = catalog.get_service(conn, row["service_id"])
-        competing, estimate = wait_parts(conn, service, row["service_day"], row, now)
+        competing, estimate = wait_parts(conn, service, row["service_day"], row, now, newest)
         # The estimate counts everyone the ticket's counters call first; `ahead` only its own
         # service's line. The difference is said to the citizen, so both figures agree.
         others = max(0, competing - ahead)

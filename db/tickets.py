@@ -11,9 +11,10 @@ import secrets
 from dataclasses import dataclass, field
 
 from db import bookings, catalog, webhooks
-from db.connection import write
+from db.connection import remember, steady, write
 from db.errors import Conflict, Invalid, found
-from db.queue import counter_count, counter_dict, ticket_dict, ticket_row, waiting_count
+from db.queue import (counter_count, counter_dict, newest_ahead, ticket_dict, ticket_row,
+                      waiting_count)
 
 PRIORITY_KINDS = ("lansia", "disabilitas", "ibu_hamil", "balita", "lainnya")
 STATUSES = ("waiting", "called", "serving", "done", "no_show", "cancelled", "expired")
@@ -87,8 +88,12 @@ def contact_phone(conn, row):
 def ensure_day(conn, clock):
     """Roll over to today's service day if that has not happened yet."""
     day = clock.service_day()
-    row = conn.execute("SELECT value FROM settings WHERE key = 'service_day'").fetchone()
-    if row is not None and json.loads(row[0]) == day:
+
+    def started():
+        row = conn.execute("SELECT value FROM settings WHERE key = 'service_day'").fetchone()
+        return None if row is None else json.loads(row[0])
+
+    if remember(conn, ("service_day",), started) == day:
         return None
     change = _rollover(conn, clock, day)
     conn.execute(
@@ -96,6 +101,9 @@ def ensure_day(conn, clock):
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (json.dumps(day),),
     )
+    if conn.memo is not None:  # the rollover freed counters: nothing read before stands
+        conn.memo.clear()
+        conn.memo[("service_day",)] = day
     return change
 
 
@@ -135,6 +143,7 @@ def rollover(conn, clock):
 # -- issuing -------------------------------------------------------------------
 
 
+@steady  # its writes (a ticket, its event, print job and outbox rows) change no kept read
 def _issue(conn, clock, service_id, priority_kind, device_id, user_id, idempotency_key,
            printer_id, job_payload):
     ensure_day(conn, clock)
@@ -210,8 +219,13 @@ def insert_ticket(conn, clock, service, day, seq, now, *, priority_kind=None, de
                VALUES (?, ?, ?, 'pending', 0, ?, ?, ?) RETURNING id""",
             (row["id"], printer_id, device_id, json.dumps(job_payload or {}), now, now),
         ).fetchone()[0]
-    change.ticket = ticket_dict(conn, clock, row, service=service)
-    change.queues = {service_id: waiting_count(conn, service_id)}
+    if slot_ts is None:  # a walk-in: the newest ticket of its line
+        ahead, waiting = newest_ahead(conn, [service_id], row)
+        change.ticket = ticket_dict(conn, clock, row, service=service, ahead=ahead, newest=True)
+    else:
+        change.ticket = ticket_dict(conn, clock, row, service=service)
+        waiting = waiting_count(conn, service_id)
+    change.queues = {service_id: waiting}
     change.agencies = {service_id: service["agency_id"]}
     phone = contact_phone(conn, row)
     _notify(conn, "ticket.issued", change.ticket, now, **({"phone": phone} if phone else {}))

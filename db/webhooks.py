@@ -24,7 +24,7 @@ import secrets
 import time
 
 from db.catalog import audit
-from db.connection import write
+from db.connection import remember, write
 from db.errors import Conflict, Invalid, NotFound, check_fields, found
 
 EVENTS = ("ticket.issued", "ticket.called", "ticket.done", "ticket.near",
@@ -48,8 +48,9 @@ MAX_URL = 2000
 
 def subscribers(conn, event):
     """Ids of the active webhooks that listen to `event` (paused ones too: they hold it)."""
-    return [row["id"] for row in conn.execute("SELECT id, events FROM webhooks WHERE active = 1")
-            if event in json.loads(row["events"])]
+    return remember(conn, ("subscribers", event), lambda: [
+        row["id"] for row in conn.execute("SELECT id, events FROM webhooks WHERE active = 1")
+        if event in json.loads(row["events"])])
 
 
 def enqueue(conn, event, data, ts=None, webhook_ids=None):

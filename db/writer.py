@@ -257,7 +257,9 @@ class Writer:
         collecting = gc.isenabled()  # _begin pauses collection once it holds the lock
         try:
             with transaction(conn, begin_with=self._begin):
+                memo = {}  # reads kept across this transaction's steady writes (remember())
                 for job in batch:
+                    conn.memo = memo if getattr(job.fn, "steady", False) else None
                     conn.execute("SAVEPOINT job")
                     try:
                         job.result = job.fn(conn, *job.args, **job.kwargs)
@@ -266,10 +268,14 @@ class Writer:
                     except DomainError as exc:  # a rule refused this write: undo it alone
                         job.error = exc.with_traceback(None)
                         conn.execute("ROLLBACK TO job")
+                        memo.clear()  # what it read may have been its own undone writes
                     except Exception as exc:  # a bug: undo it alone, keep where it happened
                         job.error = exc
                         conn.execute("ROLLBACK TO job")
+                        memo.clear()
                     conn.execute("RELEASE job")
+                    if conn.memo is None:  # any other write may change what was kept
+                        memo.clear()
         except (DatabaseBusy, DatabaseUnavailable) as exc:
             self._fail(batch, exc)
         except sqlite3.Error as exc:
@@ -280,6 +286,7 @@ class Writer:
             self.batches += 1
             self.writes += len(batch)
         finally:
+            conn.memo = None
             if not self.yields and self._turnstile is not None:  # held through the transaction
                 fcntl.flock(self._turnstile, fcntl.LOCK_UN)
             if collecting:

@@ -114,6 +114,13 @@ def test_each_place_in_line_is_the_calling_order(world, name, priority, due, lat
                 (row["number"], services)
         shown = queue.get_ticket(conn, clock, row["id"])
         assert shown["ahead"] == calling_order_place(conn, row, [row["service_id"]], clock.ts())
+    # A ticket issued now into this line: its answer says what a fresh read of it says.
+    for service, kind in ((world.ktp, None), (world.kk, None), (world.ktp, "lansia"), (world.kk, "ibu_hamil")):
+        issued = tickets.issue(conn, clock, service, priority_kind=kind)
+        assert issued.ticket == queue.get_ticket(conn, clock, issued.ticket["id"]), (service, kind)
+        row = queue.ticket_row(conn, issued.ticket["id"])
+        assert issued.ticket["ahead"] == calling_order_place(conn, row, [service], clock.ts())
+        assert issued.queues == {service: queue.waiting_count(conn, service)}
 
 
 def test_migration_9_counts_the_lines_of_a_day_in_progress(db_path, clock):

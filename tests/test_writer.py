@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from db import catalog, tickets
+from db import catalog, queue, tickets
+from db.clock import FixedClock
 from db.connection import connect
 from db.errors import Conflict, DatabaseBusy, DatabaseUnavailable
 from db.writer import Writer, _Job
@@ -95,6 +96,62 @@ def test_a_refused_write_rolls_back_alone(setup, clock, db_path):
     assert isinstance(batch[1].error, Conflict)
     days = [r[0] for r in conn.execute("SELECT day FROM holidays ORDER BY day")]
     assert days == ["2026-12-24", "2026-12-26"]
+
+
+def _traced(db_path):
+    """A write connection that records every statement it runs."""
+    c = connect(db_path)
+    c.statements = []
+    c.set_trace_callback(c.statements.append)
+    return c
+
+
+def test_tickets_issued_in_one_commit_read_each_service_once_and_see_every_other_write(
+        setup, clock, db_path, conn):
+    writer, a = setup
+    counter = conn.execute("SELECT id FROM counters").fetchone()[0]
+    b = catalog.create_service(conn, clock, 1, "B", "KK")["id"]
+    conn.execute("INSERT INTO counter_services (counter_id, service_id) VALUES (?, ?)", (counter, b))
+
+    def close_a(c):  # an admin's change in the middle of the kiosks' tickets
+        c.execute("UPDATE services SET active = 0 WHERE id = ?", (a,))
+
+    w = _traced(db_path)
+    batch = [_Job(tickets._issue, (clock, sid, None, None, None, None, None, None), {})
+             for sid in (a, a, b, a)]
+    batch += [_Job(close_a, (), {}), _Job(tickets._issue, (clock, a, None, None, None, None, None, None), {}),
+              _Job(tickets._issue, (clock, b, None, None, None, None, None, None), {})]
+    writer._run_batch(w, batch)
+    numbers = [j.result.ticket["number"] if j.result else None for j in batch]
+    assert numbers == ["A001", "A002", "B001", "A003", None, None, "B002"]
+    # The change is seen at once: A is closed for the ticket after it.
+    assert batch[5].error.code == "service_closed"
+    service_reads = [q for q in w.statements if q.startswith("SELECT * FROM services WHERE id")]
+    # A and B once each for the first four tickets, then both again after the admin's write.
+    assert len(service_reads) == 4
+    assert w.memo is None  # nothing is kept beyond the transaction
+
+
+def test_a_ticket_after_midnight_in_the_same_commit_reads_the_counters_afresh(
+        setup, clock, db_path, conn):
+    writer, a = setup
+    counter = conn.execute("SELECT id FROM counters").fetchone()[0]
+    tickets.issue(conn, clock, a)
+    tickets.open_counter(conn, clock, counter)
+    tickets.call_next(conn, clock, counter)  # the counter is busy with A001 at closing time
+    tickets.issue(conn, clock, a)
+    late, early = FixedClock(at=clock.ts() + 14.9 * 3600), FixedClock(at=clock.ts() + 24 * 3600)
+    w = connect(db_path)
+    batch = [_Job(tickets._issue, (c, a, None, None, None, None, None, None), {})
+             for c in (late, early)]
+    writer._run_batch(w, batch)
+    tomorrow = batch[1].result.ticket
+    # The rollover freed the counter: the new day's first ticket is estimated on a free
+    # counter, exactly as a fresh read now says.
+    assert tomorrow["number"] == "A001" and tomorrow["ahead"] == 0
+    row = conn.execute("SELECT * FROM tickets WHERE id = ?", (tomorrow["id"],)).fetchone()
+    assert queue.ticket_dict(conn, early, row)["estimated_wait_s"] == tomorrow["estimated_wait_s"]
+    assert tomorrow["estimated_wait_s"] < batch[0].result.ticket["estimated_wait_s"]
 
 
 def test_a_failing_commit_fails_the_whole_batch(setup, db_path):
