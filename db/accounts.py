@@ -130,12 +130,17 @@ def hash_token(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def device_agencies(row):
+    """The agencies a device is limited to (admin: devices), or None for all of them."""
+    config = row["config"]
+    return json.loads(config).get("agency_ids") if config and config != "{}" else None
+
+
 def device_dict(row):
     """A device as the API shows it: never its token."""
-    config = json.loads(row["config"] or "{}")
     return {"id": row["id"], "kind": row["kind"], "name": row["name"],
             "printer_id": row["printer_id"], "active": bool(row["active"]),
-            "agency_ids": config.get("agency_ids"),
+            "agency_ids": device_agencies(row),
             "last_seen_at": utc_iso(row["last_seen_ts"]) if row["last_seen_ts"] else None}
 
 

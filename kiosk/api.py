@@ -53,7 +53,7 @@ def issue_ticket(body):
     conn = get_db()
     if actor.kind == "device":
         # A kiosk limited to some agencies (admin: devices) issues only their tickets.
-        allowed = accounts.device_dict(actor.row)["agency_ids"]
+        allowed = accounts.device_agencies(actor.row)
         if allowed and catalog.get_service(conn, body["service_id"])["agency_id"] not in allowed:
             raise Forbidden("other_agency", "This kiosk does not issue tickets of that agency.")
     change = tickets.issue(

@@ -127,9 +127,10 @@ def _refused(exc):
 def check_request():
     """before_request: refuse a hostile query string, path or JSON body with 400."""
     try:
-        for key, value in request.args.items(multi=True):
-            check_text(key, "query")
-            check_text(value, key)
+        if request.query_string:  # else werkzeug would build an empty MultiDict to walk
+            for key, value in request.args.items(multi=True):
+                check_text(key, "query")
+                check_text(value, key)
         for key, value in (request.view_args or {}).items():
             if isinstance(value, str):
                 check_text(value, key)

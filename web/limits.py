@@ -233,6 +233,10 @@ def init_app(app):
     # `deduct_when` conditions (none here); a `rate_limit` route must not use deduct_when.
     app.after_request_funcs[None] = [f for f in app.after_request_funcs[None]
                                      if getattr(f, "args", ())[:1] != (limiter,)]
+    # And at each request's end it made its per-request state (kept on the request context,
+    # which ends with the request) only to clear it.
+    app.teardown_request_funcs[None] = [f for f in app.teardown_request_funcs[None]
+                                        if getattr(f, "__self__", None) is not limiter]
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.register_error_handler(TooManyRequests, _too_many_window)
     networks = parse_networks(app.config.get("TRUSTED_PROXIES"))

@@ -5,6 +5,8 @@ read); wrong types, missing fields and out-of-range values are 400 with a
 message per field.
 """
 
+import json
+
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, Raw, String
 from apiflask.validators import Length, OneOf, Range
@@ -270,12 +272,16 @@ class TicketOut(Schema):
 TICKET_FIELDS = tuple(TicketOut._declared_fields)
 
 
+# The app's JSON settings (web/__init__.py: no ASCII escapes, keys in order); its values
+# are str, int, bool and None, which need no `default`.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def ticket_response(ticket, status):
     """A presented ticket as TicketOut's JSON answer, without marshmallow's dump."""
     from flask import current_app
 
-    body = current_app.json.dumps({k: ticket[k] for k in TICKET_FIELDS if k in ticket},
-                                  separators=(",", ":"))
+    body = _encode({k: ticket[k] for k in TICKET_FIELDS if k in ticket})
     return current_app.response_class(f"{body}\n", status=status, mimetype="application/json")
 
 class CounterOut(Schema):
