@@ -8,6 +8,10 @@ Starts, one after another, each under gunicorn with one gevent worker:
            `synchronous=FULL` per request, then an emit (bench/ceiling_app.py);
   giliran  the real server (gunicorn.conf.py, wsgi:app), POST /api/v1/tickets
            with a kiosk token, tickets spread over 16 services.
+Two more, on the real server, show what its request path costs without the ticket:
+  refused  the same POST for a service no counter serves (409 no_counter: the
+           token, the body's check, the writer's turn and an error answer);
+  read     GET /api/v1/me/device with the same token (the token and an answer).
 Drives each with the same wrk load and prints tickets/s, p50/p99/max, the
 worker's CPU time per request (user + system, from /proc: what bounds the rate
 on an idle machine, and far less disturbed by other jobs than the rate) and the
@@ -32,9 +36,10 @@ sys.path.insert(0, str(ROOT))
 
 import loadgen  # noqa: E402
 from conftest import Server, free_port  # noqa: E402
-from issue_load import LUA, prepare, run_wrk, seed_voice_pack  # noqa: E402
+from issue_load import LUA, prepare, seed_voice_pack  # noqa: E402
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+PATHS = {"read": "/api/v1/me/device"}  # the others POST to /api/v1/tickets
 
 
 class Reference:
@@ -92,11 +97,14 @@ def main():
     parser.add_argument("--rounds", type=int, default=1,
                         help="run the three one after another this many times (servers kept up); "
                              "on a shared machine the ratio of each round is taken at one moment")
-    parser.add_argument("--only", nargs="+", choices=["bare", "trivial", "giliran", "before"],
+    parser.add_argument("--only", nargs="+", choices=["bare", "trivial", "giliran", "before",
+                                                     "refused", "read"],
                         help="start and drive only these handlers (e.g. `--only giliran` for a short "
                              "run of the CPU per ticket; no ratio unless both giliran and trivial run)")
     args = parser.parse_args()
     wanted = set(args.only or ["bare", "trivial", "giliran", "before"])
+    if wanted & {"refused", "read"}:
+        wanted.add("giliran")
     workdir = Path(tempfile.mkdtemp(prefix="giliran-ceiling-"))
     servers, scripts = {}, {}
     try:
@@ -114,6 +122,17 @@ def main():
             ids, token = prepare(srv, args.services)
             scripts["giliran"] = workdir / "giliran.lua"
             scripts["giliran"].write_text(LUA % {"service_ids": ", ".join(map(str, ids)), "token": token})
+            if "refused" in wanted:  # a service of the same agency that no counter serves
+                lone = srv.session().post(srv.url + "/api/v1/services", json={
+                    "agency_id": 1, "prefix": "Z", "name": "No counter"}).json()["id"]
+                servers["refused"] = srv
+                scripts["refused"] = workdir / "refused.lua"
+                scripts["refused"].write_text(LUA % {"service_ids": str(lone), "token": token})
+            if "read" in wanted:
+                servers["read"] = srv
+                scripts["read"] = workdir / "read.lua"
+                scripts["read"].write_text(loadgen.REPORT_LUA + f'\nwrk.headers["Authorization"] = '
+                                                                f'"Bearer {token}"\n')
         if args.before is not None and "before" in wanted:
             import conftest
 
@@ -133,12 +152,13 @@ def main():
             row = {}
             for name, server in servers.items():
                 cpu = worker_cpu_s(server.proc.pid)
-                r = run_wrk(server, scripts[name], args.clients, args.seconds)
+                path = PATHS.get(name, "/api/v1/tickets")
+                r = loadgen.run(server.url + path, scripts[name], args.clients, args.seconds)
                 r["cpu_ms"] = (worker_cpu_s(server.proc.pid) - cpu) * 1000 / max(1, r["requests"])
                 row[name] = r
             rounds.append(row)
     finally:
-        for server in servers.values():
+        for server in set(servers.values()):
             server.stop()
     print(f"wrk: {args.clients} connections, {args.seconds} s, {args.services} services, "
           f"{os.cpu_count()} cores, one gunicorn gevent worker each; load average "
@@ -149,9 +169,11 @@ def main():
     for i, row in enumerate(rounds, 1):
         rates = {}
         for name, r in row.items():
-            rates[name] = (r["requests"] - r["non2xx"]) / r["seconds"]
+            # The refused handler's answers are all 409: its rate is of answers, not tickets.
+            rates[name] = (r["requests"] - (0 if name == "refused" else r["non2xx"])) / r["seconds"]
+            wrong = r["errors"] + (r["requests"] - r["non2xx"] if name == "refused" else r["non2xx"])
             print(f"{i:<5} {name:<9} {rates[name]:>10.0f} {r['p50'] / 1000:>7.1f} {r['p99'] / 1000:>7.1f} "
-                  f"{r['max'] / 1000:>7.1f} {r['errors'] + r['non2xx']:>6} {r['cpu_ms']:>10.2f}")
+                  f"{r['max'] / 1000:>7.1f} {wrong:>6} {r['cpu_ms']:>10.2f}")
         if not {"giliran", "trivial", "bare"} <= rates.keys():
             continue
         ratios.append((rates["giliran"] / rates["trivial"], rates["giliran"] / rates["bare"],
