@@ -321,11 +321,23 @@ def page_at(browser):
         ctx.close()
 
 
+def morning_offset(hour=10):
+    """MPP_CLOCK_OFFSET_S that puts a server's clock at `hour`:00 today in the MPP (Jakarta),
+    whatever the hour of the run: a server started so never sees its day roll over during
+    a test file (a ticket issued at 23:59:59 is gone from "today" a moment later)."""
+    at = datetime.now(ZoneInfo("Asia/Jakarta")).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return at.timestamp() - time.time()
+
+
 def demo_mpp(folder, env=None, timeout=20):
     """A started real gunicorn with the demo MPP in `folder` (stop it when done): `.tokens`,
     the demo devices' tokens; `.admin`, an admin's session; `.kiosk`, the demo kiosk's;
-    `.services`, the services by prefix."""
-    srv = Server(folder / "mpp.db", env={"MPP_DEMO": "1", **(env or {})}).start(timeout=timeout)
+    `.services`, the services by prefix; `.local_now()`, the server's time in the MPP. Its
+    clock starts at 10:00 of the MPP's day (morning_offset) unless `env` sets another."""
+    env = {"MPP_DEMO": "1", "MPP_CLOCK_OFFSET_S": str(morning_offset()), **(env or {})}
+    srv = Server(folder / "mpp.db", env=env).start(timeout=timeout)
+    offset = float(env["MPP_CLOCK_OFFSET_S"])
+    srv.local_now = lambda: datetime.fromtimestamp(time.time() + offset, ZoneInfo("Asia/Jakarta"))
     srv.tokens = json.loads((folder / "demo-devices.json").read_text())
     srv.admin = srv.session("admin")
     srv.kiosk = srv.device(srv.tokens["kiosk"])

@@ -5,16 +5,14 @@ and axe-core on every page."""
 import io
 import json
 import re
-import time
 from datetime import datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
-from conftest import Server, screenshot
+from conftest import Server, morning_offset, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
@@ -27,8 +25,7 @@ def mpp(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("booking-pages")
     # Both instances' clock at 10:00 in the MPP today, whatever the hour of the run: the
     # tests book today's slots, check in to them and need two free slots in one day.
-    morning = datetime.now(ZoneInfo("Asia/Jakarta")).replace(hour=10, minute=0, second=0, microsecond=0)
-    clock = {"MPP_CLOCK_OFFSET_S": str(morning.timestamp() - time.time())}
+    clock = {"MPP_CLOCK_OFFSET_S": str(morning_offset())}
     building = Server(tmp / "mpp.db", env={"MPP_DEMO": "1", **clock}).start(timeout=60)
     public = Server(tmp / "mpp.db", env={"MPP_SURFACE": "public", **clock}).start(timeout=60)
     building.tokens = json.loads((tmp / "demo-devices.json").read_text())

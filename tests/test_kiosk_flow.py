@@ -1,8 +1,6 @@
 """The kiosk by touch and the citizen's tracking page, in Debian's Chromium against gunicorn."""
 
 import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -115,16 +113,16 @@ def test_landscape_kiosk(mpp, page_at):
     screenshot(page, "kiosk-ticket-landscape")
 
 
-def _closed_hours():
-    """Opening hours that make a service closed right now (Jakarta time)."""
-    hour = datetime.now(ZoneInfo("Asia/Jakarta")).hour
+def _closed_hours(mpp):
+    """Opening hours that make a service closed right now (the server's time in the MPP)."""
+    hour = mpp.local_now().hour
     return {"opens_at": f"{hour + 2:02d}:00"} if hour <= 21 else {"closes_at": "20:00"}
 
 
 def test_closed_service_cannot_be_taken_and_quota_runs_out_live(mpp, page_at):
     agency = mpp.services["A"]["agency_id"]
     closed = mpp.admin.post(mpp.url + "/api/v1/services", json={
-        "agency_id": agency, "prefix": "X", "name": "Legalisir Dokumen", **_closed_hours()})
+        "agency_id": agency, "prefix": "X", "name": "Legalisir Dokumen", **_closed_hours(mpp)})
     assert closed.status_code == 201, closed.text
     quota = mpp.admin.post(mpp.url + "/api/v1/services", json={
         "agency_id": agency, "prefix": "Q", "name": "Surat Pindah", "daily_quota": 1})

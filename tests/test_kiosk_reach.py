@@ -2,8 +2,6 @@
 half), the ticket without a printer, a service no counter serves, closed services' hours, and
 one story between "ahead" and the estimate. Screenshots in the scratch folder."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -103,7 +101,7 @@ def test_no_counter_service_is_not_offered_and_closed_ones_say_their_hours(mpp, 
     lonely = mpp.admin.post(mpp.url + "/api/v1/services", json={
         "agency_id": pdam, "prefix": "T", "name": "Balik Nama Pelanggan"})
     assert lonely.status_code == 201
-    hour = datetime.now(ZoneInfo("Asia/Jakarta")).hour
+    hour = mpp.local_now().hour
     hours = ("00:00", "01:00") if hour >= 2 else ("22:00", "23:00")
     shut = mpp.admin.post(mpp.url + "/api/v1/services", json={
         "agency_id": pdam, "prefix": "U", "name": "Pengaduan Tagihan",
