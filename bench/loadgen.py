@@ -62,7 +62,6 @@ def pct(values, p):
     return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
 
-@contextmanager
 def wait_answering(url, timeout, what, interval=0.1):
     """Wait until GET `url` answers 2xx, for at most `timeout` seconds; RuntimeError if never."""
     import requests
@@ -78,6 +77,7 @@ def wait_answering(url, timeout, what, interval=0.1):
     raise RuntimeError(f"{what} did not start")
 
 
+@contextmanager
 def load_server(prefix):
     """A real gunicorn on a new database in a fresh temp folder (`prefix`), warnings only and
     the kiosk's tickets/min limit off; stopped after. The script has put tests/ on sys.path."""
