@@ -79,13 +79,15 @@ def wait_answering(url, timeout, what, interval=0.1):
 
 @contextmanager
 def load_server(prefix):
-    """A real gunicorn on a new database in a fresh temp folder (`prefix`), warnings only and
-    the kiosk's tickets/min limit off; stopped after. The script has put tests/ on sys.path."""
+    """A real gunicorn on a new database in a fresh temp folder (`prefix`), warnings only, the
+    kiosk's tickets/min limit and the per-address connection cap off (every client of a
+    benchmark comes from 127.0.0.1); stopped after. The script has put tests/ on sys.path."""
     from conftest import Server
 
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
     srv = Server(workdir / "mpp.db", env={"MPP_LOG_LEVEL": "warning",
-                                          "MPP_KIOSK_ISSUES_PER_MINUTE": "1000000"}).start()
+                                          "MPP_KIOSK_ISSUES_PER_MINUTE": "1000000",
+                                          "MPP_MAX_CONNECTIONS_PER_ADDRESS": "0"}).start()
     try:
         yield srv
     finally:
