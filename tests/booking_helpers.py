@@ -7,11 +7,10 @@ the server's own database file (one write transaction each, like the server's).
 """
 
 import json
-import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from conftest import Server
+from conftest import Server, offset_to
 from db import bookings
 from db.clock import FixedClock
 from db.connection import connect
@@ -28,8 +27,7 @@ def at(hh, mm=0, days=0):
 
 def start_server(tmp, env=None):
     """The demo MPP at NOW, with `.tokens`, `.admin` (a session) and `.services` by prefix."""
-    offset = NOW.timestamp() - time.time()
-    srv = Server(tmp / "mpp.db", env={"MPP_DEMO": "1", "MPP_CLOCK_OFFSET_S": str(offset), **(env or {})})
+    srv = Server(tmp / "mpp.db", env={"MPP_DEMO": "1", "MPP_CLOCK_OFFSET_S": offset_to(NOW), **(env or {})})
     srv.start()
     srv.tokens = json.loads((tmp / "demo-devices.json").read_text())
     srv.admin = srv.session("admin")

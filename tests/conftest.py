@@ -321,12 +321,17 @@ def page_at(browser):
         ctx.close()
 
 
+def offset_to(when):
+    """MPP_CLOCK_OFFSET_S that puts a server's clock at `when` (an aware datetime) now."""
+    return str(when.timestamp() - time.time())
+
+
 def morning_offset(hour=10):
     """MPP_CLOCK_OFFSET_S that puts a server's clock at `hour`:00 today in the MPP (Jakarta),
     whatever the hour of the run: a server started so never sees its day roll over during
     a test file (a ticket issued at 23:59:59 is gone from "today" a moment later)."""
-    at = datetime.now(ZoneInfo("Asia/Jakarta")).replace(hour=hour, minute=0, second=0, microsecond=0)
-    return at.timestamp() - time.time()
+    return offset_to(datetime.now(ZoneInfo("Asia/Jakarta")).replace(
+        hour=hour, minute=0, second=0, microsecond=0))
 
 
 def demo_mpp(folder, env=None, timeout=20):
@@ -334,7 +339,7 @@ def demo_mpp(folder, env=None, timeout=20):
     the demo devices' tokens; `.admin`, an admin's session; `.kiosk`, the demo kiosk's;
     `.services`, the services by prefix; `.local_now()`, the server's time in the MPP. Its
     clock starts at 10:00 of the MPP's day (morning_offset) unless `env` sets another."""
-    env = {"MPP_DEMO": "1", "MPP_CLOCK_OFFSET_S": str(morning_offset()), **(env or {})}
+    env = {"MPP_DEMO": "1", "MPP_CLOCK_OFFSET_S": morning_offset(), **(env or {})}
     srv = Server(folder / "mpp.db", env=env).start(timeout=timeout)
     offset = float(env["MPP_CLOCK_OFFSET_S"])
     srv.local_now = lambda: datetime.fromtimestamp(time.time() + offset, ZoneInfo("Asia/Jakarta"))

@@ -25,7 +25,7 @@ def mpp(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("booking-pages")
     # Both instances' clock at 10:00 in the MPP today, whatever the hour of the run: the
     # tests book today's slots, check in to them and need two free slots in one day.
-    clock = {"MPP_CLOCK_OFFSET_S": str(morning_offset())}
+    clock = {"MPP_CLOCK_OFFSET_S": morning_offset()}
     building = Server(tmp / "mpp.db", env={"MPP_DEMO": "1", **clock}).start(timeout=60)
     public = Server(tmp / "mpp.db", env={"MPP_SURFACE": "public", **clock}).start(timeout=60)
     building.tokens = json.loads((tmp / "demo-devices.json").read_text())

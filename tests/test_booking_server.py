@@ -10,17 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from conftest import Server
+from conftest import Server, offset_to
 
 pytestmark = pytest.mark.server
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 DAY = datetime(2026, 11, 24, tzinfo=JAKARTA)  # a Tuesday
-
-
-def offset_to(when):
-    """MPP_CLOCK_OFFSET_S that puts the server's clock at `when` (an aware datetime) now."""
-    return str(when.timestamp() - time.time())
 
 
 def setup(srv, **settings):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from conftest import ROOT, Server, free_port
+from conftest import ROOT, Server, free_port, offset_to
 
 # The drills load the server through one kiosk token far faster than a person
 # taps: lift the per-device issue limit (tests/test_kiosk_limits.py tests it).
@@ -298,9 +298,9 @@ def test_midnight_passes_while_kiosks_issue(tmp_path, zone):
     now = datetime.now(tz)
     midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     # The server's clock reaches the MPP's midnight 10 s from now (start-up takes a few).
-    offset = (midnight - timedelta(seconds=10)).timestamp() - time.time()
+    offset = offset_to(midnight - timedelta(seconds=10))
     srv = Server(tmp_path / "mpp.db", env={**DRILL, "MPP_TIMEZONE": zone,
-                                                  "MPP_CLOCK_OFFSET_S": str(offset)}).start()
+                                                  "MPP_CLOCK_OFFSET_S": offset}).start()
     try:
         admin, ids, counter, token = setup_mpp(srv)
         url = srv.url + "/api/v1"
